@@ -1,0 +1,789 @@
+//! The client: the protocol handshake, requests with timeouts and cancellation, server
+//! notifications and requests, and the typed MCP methods.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::AuthLayer;
+use crate::config::{AuthMode, ClientConfig, ServerTarget};
+use crate::error::{Error, ErrorKind, Result, RpcError};
+use crate::handler::{apply_elicitation_defaults, Handlers};
+use crate::jsonrpc::{self, to_raw};
+use crate::protocol::{self, LATEST_STATEFUL, V2024_11_05};
+use crate::stateless::{self, ToolHeaders};
+use crate::transport::http::{build_http_client, HttpShared, HttpTransport};
+use crate::transport::legacy::LegacyTransport;
+use crate::transport::stdio::StdioTransport;
+use crate::transport::{Inbound, Outgoing};
+
+/// Per-request options.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    /// Overrides the client's default timeout.
+    pub timeout: Option<Duration>,
+    /// Cancels the request when fired (the server is told with `notifications/cancelled`,
+    /// or, on the stateless revision, by closing the request's stream).
+    pub cancel: Option<CancellationToken>,
+}
+
+impl RequestOptions {
+    /// Options with a timeout.
+    pub fn timeout(t: Duration) -> Self {
+        RequestOptions {
+            timeout: Some(t),
+            cancel: None,
+        }
+    }
+}
+
+enum Conn {
+    Http(HttpTransport),
+    Legacy(LegacyTransport),
+    Stdio(Box<StdioTransport>),
+}
+
+/// What the handshake settled.
+struct Negotiated {
+    version: String,
+    /// The `initialize` (or `server/discover`) result.
+    server: Value,
+}
+
+struct Inner {
+    config: ClientConfig,
+    capabilities: Value,
+    conn: Conn,
+    next_id: AtomicU64,
+    negotiated: RwLock<Arc<Negotiated>>,
+    /// Serialises re-initialisation after a lost session; holds the session generation.
+    reinit: tokio::sync::Mutex<u64>,
+    generation: AtomicU64,
+    tool_headers: RwLock<Option<Arc<HashMap<String, ToolHeaders>>>>,
+    stop: CancellationToken,
+    closed: AtomicBool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        if let Conn::Legacy(l) = &self.conn {
+            l.close();
+        }
+    }
+}
+
+/// An MCP client connected to one server. Cheap to clone; every clone is the same
+/// connection. Safe to use from many tasks at once: requests are multiplexed.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("target", &self.inner.config.target)
+            .field("protocol_version", &self.protocol_version())
+            .finish()
+    }
+}
+
+impl Client {
+    /// A builder for an HTTP server.
+    pub fn builder(url: &str) -> Result<crate::ClientBuilder> {
+        crate::ClientBuilder::http(url)
+    }
+
+    /// Connect with `config`: start the transport and complete the handshake.
+    pub async fn connect(config: ClientConfig) -> Result<Client> {
+        let capabilities = config.effective_capabilities();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(dispatch_inbound(
+            rx,
+            config.handlers.clone(),
+            capabilities.clone(),
+        ));
+        let stop = CancellationToken::new();
+        let target = config.target.clone();
+        match &target {
+            ServerTarget::Stdio(cmd) => {
+                let t = StdioTransport::spawn(cmd, config.max_body_bytes, tx)?;
+                let client = Client::from_conn(config, capabilities, Conn::Stdio(Box::new(t)), stop);
+                if let Err(e) = client.initialize().await {
+                    let _ = client.close().await;
+                    return Err(e);
+                }
+                Ok(client)
+            }
+            ServerTarget::Http(url) => {
+                let http = build_http_client(&config)?;
+                let auth = match &config.auth {
+                    AuthMode::None => AuthLayer::None,
+                    AuthMode::Bearer(t) => AuthLayer::bearer(t)?,
+                    AuthMode::Provider(p) => AuthLayer::Provider(p.clone()),
+                };
+                let shared = HttpShared::new(http.clone(), url.clone(), &config, auth.clone())?;
+                let transport = HttpTransport::new(shared, tx.clone());
+                let client = Client::from_conn(config, capabilities, Conn::Http(transport), stop);
+                match client.handshake_http().await {
+                    Ok(()) => {
+                        client.start_get_stream().await;
+                        Ok(client)
+                    }
+                    Err(e) if client.inner.config.legacy_fallback && refused_by_http(&e) => {
+                        tracing::info!(error = %e, "Streamable HTTP refused; trying HTTP+SSE");
+                        let Client { inner } = client;
+                        let inner = Arc::try_unwrap(inner)
+                            .map_err(|_| Error::Internal("client shared during connect".into()))?;
+                        let config = inner.config.clone();
+                        let capabilities = inner.capabilities.clone();
+                        drop(inner);
+                        let url = url.clone();
+                        let get =
+                            HttpShared::new(http.clone(), url.clone(), &config, auth.clone())?;
+                        let legacy = LegacyTransport::connect(
+                            get,
+                            |endpoint| HttpShared::new(http, endpoint, &config, auth),
+                            tx,
+                        )
+                        .await
+                        .map_err(|le| {
+                            tracing::debug!(error = %le, "HTTP+SSE fallback failed");
+                            e
+                        })?;
+                        let client = Client::from_conn(
+                            config,
+                            capabilities,
+                            Conn::Legacy(legacy),
+                            CancellationToken::new(),
+                        );
+                        client.initialize().await?;
+                        Ok(client)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    fn from_conn(
+        config: ClientConfig,
+        capabilities: Value,
+        conn: Conn,
+        stop: CancellationToken,
+    ) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                config,
+                capabilities,
+                conn,
+                next_id: AtomicU64::new(1),
+                negotiated: RwLock::new(Arc::new(Negotiated {
+                    version: String::new(),
+                    server: Value::Null,
+                })),
+                reinit: tokio::sync::Mutex::new(0),
+                generation: AtomicU64::new(0),
+                tool_headers: RwLock::new(None),
+                stop,
+                closed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The negotiated protocol version.
+    pub fn protocol_version(&self) -> String {
+        self.negotiated().version.clone()
+    }
+
+    /// The server's `initialize` (or `server/discover`) result: `serverInfo`, `capabilities`,
+    /// `instructions`.
+    pub fn server_info(&self) -> Value {
+        self.negotiated().server.clone()
+    }
+
+    /// The session id the server assigned (Streamable HTTP, stateful versions).
+    pub fn session_id(&self) -> Option<String> {
+        match &self.inner.conn {
+            Conn::Http(h) => h.session_id(),
+            _ => None,
+        }
+    }
+
+    /// The transport in use: `"streamable-http"`, `"http+sse"` or `"stdio"`.
+    pub fn transport_name(&self) -> &'static str {
+        match &self.inner.conn {
+            Conn::Http(_) => "streamable-http",
+            Conn::Legacy(_) => "http+sse",
+            Conn::Stdio(_) => "stdio",
+        }
+    }
+
+    fn negotiated(&self) -> Arc<Negotiated> {
+        self.inner
+            .negotiated
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn is_stateless(&self) -> bool {
+        protocol::is_stateless(&self.negotiated().version)
+    }
+
+    /// Pick the era over HTTP: the stateless revision when pinned or when the server speaks
+    /// it, otherwise `initialize`.
+    async fn handshake_http(&self) -> Result<()> {
+        let pinned = self.inner.config.protocol_version.clone();
+        match pinned.as_deref() {
+            Some(v) if protocol::is_stateless(v) => self.discover(v).await,
+            Some(_) => self.initialize().await,
+            None => match self.discover(protocol::V2026_07_28).await {
+                Ok(()) => Ok(()),
+                Err(e) if stateless::is_modern_refusal(&e) => Err(e),
+                Err(e) => {
+                    tracing::debug!(error = %e, "no stateless MCP here; falling back to initialize");
+                    self.initialize().await
+                }
+            },
+        }
+    }
+
+    /// The stateless handshake: `server/discover`.
+    async fn discover(&self, version: &str) -> Result<()> {
+        self.set_negotiated(version.to_owned(), Value::Null);
+        let result = self.request("server/discover", Some(json!({}))).await?;
+        let server_version = stateless::pick_version(&result, version)?;
+        self.set_negotiated(server_version, result);
+        Ok(())
+    }
+
+    /// The stateful handshake: `initialize`, then `notifications/initialized`.
+    async fn initialize(&self) -> Result<()> {
+        let offered = match &self.inner.config.protocol_version {
+            Some(v) if !protocol::is_stateless(v) => v.clone(),
+            _ => LATEST_STATEFUL.to_owned(),
+        };
+        self.set_negotiated(String::new(), Value::Null);
+        if let Conn::Http(h) = &self.inner.conn {
+            h.reset_session();
+        }
+        let params = json!({
+            "protocolVersion": offered,
+            "capabilities": self.inner.capabilities,
+            "clientInfo": {
+                "name": self.inner.config.client_name,
+                "version": self.inner.config.client_version,
+            },
+        });
+        let raw = self
+            .send_once(
+                "initialize",
+                Some(&to_raw(&params)),
+                &RequestOptions::default(),
+            )
+            .await?;
+        let result: Value = serde_json::from_str(raw.get())
+            .map_err(|e| Error::MalformedMessage(format!("initialize result: {e}")))?;
+        let version = result
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let legacy = matches!(self.inner.conn, Conn::Legacy(_));
+        let acceptable = protocol::is_supported(&version)
+            && !protocol::is_stateless(&version)
+            && (version != V2024_11_05 || legacy || matches!(self.inner.conn, Conn::Stdio(_)));
+        if !acceptable {
+            return Err(Error::UnsupportedProtocolVersion {
+                offered,
+                supported: if version.is_empty() {
+                    "(none given)".into()
+                } else {
+                    version
+                },
+            });
+        }
+        self.set_negotiated(version, result);
+        self.notify("notifications/initialized", None).await?;
+        Ok(())
+    }
+
+    fn set_negotiated(&self, version: String, server: Value) {
+        if let Conn::Http(h) = &self.inner.conn {
+            h.set_protocol_version((!version.is_empty()).then_some(version.as_str()));
+        }
+        *self
+            .inner
+            .negotiated
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(Negotiated { version, server });
+    }
+
+    async fn start_get_stream(&self) {
+        if !self.inner.config.open_get_stream || self.is_stateless() {
+            return;
+        }
+        if let Conn::Http(h) = &self.inner.conn {
+            h.open_get_stream(self.inner.stop.clone(), self.inner.config.connect_timeout)
+                .await;
+        }
+    }
+
+    /// Move to another protocol version of the same era (after `UnsupportedProtocolVersion`).
+    pub(crate) fn switch_version(&self, version: &str) {
+        let server = self.negotiated().server.clone();
+        self.set_negotiated(version.to_owned(), server);
+    }
+
+    /// Send any request; `params` and the result are JSON values.
+    pub async fn request(&self, method: &str, params: Option<Value>) -> Result<Value> {
+        self.request_with(method, params, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::request`] with per-request options.
+    pub async fn request_with(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        opts: RequestOptions,
+    ) -> Result<Value> {
+        let raw = params.as_ref().map(to_raw);
+        let out = self.request_raw(method, raw.as_deref(), opts).await?;
+        serde_json::from_str(out.get())
+            .map_err(|e| Error::MalformedMessage(format!("result of `{method}`: {e}")))
+    }
+
+    /// Send any request with params as raw JSON text; the result comes back as raw JSON text
+    /// (no parse-and-print round trip: what the bindings use).
+    pub async fn request_raw(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        opts: RequestOptions,
+    ) -> Result<Box<RawValue>> {
+        if self.is_stateless() {
+            return stateless::request(self, method, params, &opts).await;
+        }
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        match self.send_once(method, params, &opts).await {
+            Err(Error::SessionLost(why)) if method != "initialize" => {
+                self.reinitialize(generation, &why).await?;
+                self.send_once(method, params, &opts).await
+            }
+            other => other,
+        }
+    }
+
+    /// Re-run `initialize` after the server forgot the session, once for all callers that
+    /// saw the same session die.
+    async fn reinitialize(&self, seen_generation: u64, why: &str) -> Result<()> {
+        let mut gen = self.inner.reinit.lock().await;
+        if *gen != seen_generation {
+            return Ok(()); // another caller already re-initialised
+        }
+        tracing::info!("{why}; starting a new session");
+        self.initialize()
+            .await
+            .map_err(|e| Error::SessionLost(format!("{why}; re-initialising failed: {e}")))?;
+        *gen += 1;
+        self.inner.generation.store(*gen, Ordering::Release);
+        Ok(())
+    }
+
+    /// One attempt: encode, send, wait with timeout and cancellation.
+    pub(crate) async fn send_once(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        opts: &RequestOptions,
+    ) -> Result<Box<RawValue>> {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let body = Bytes::from(jsonrpc::encode_request(id, method, params));
+        self.send_encoded(id, method, body, None, opts).await
+    }
+
+    /// Send an encoded request with optional per-request headers.
+    pub(crate) async fn send_encoded(
+        &self,
+        id: u64,
+        method: &str,
+        body: Bytes,
+        headers: Option<HeaderMap>,
+        opts: &RequestOptions,
+    ) -> Result<Box<RawValue>> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        let out = Outgoing {
+            id,
+            method,
+            body,
+            headers,
+        };
+        let fut = async {
+            match &self.inner.conn {
+                Conn::Http(h) => h.request(out).await,
+                Conn::Legacy(l) => l.request(out).await,
+                Conn::Stdio(s) => s.request(out).await,
+            }
+        };
+        let timeout = opts.timeout.unwrap_or(self.inner.config.request_timeout);
+        let cancel = opts.cancel.clone().unwrap_or_default();
+        let outcome = tokio::select! {
+            biased;
+            r = fut => r,
+            _ = tokio::time::sleep(timeout) => Err(Error::Timeout { method: method.to_owned(), after: timeout }),
+            _ = cancel.cancelled() => Err(Error::Cancelled { method: method.to_owned() }),
+            _ = self.inner.stop.cancelled() => Err(Error::Closed),
+        };
+        if let Err(e) = &outcome {
+            if matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Cancelled) {
+                self.tell_cancelled(id, method, e);
+            }
+        }
+        outcome
+    }
+
+    /// Tell the server a request was abandoned. On the stateless HTTP revision closing the
+    /// stream (already done by dropping it) is the signal; elsewhere a notification.
+    fn tell_cancelled(&self, id: u64, method: &str, why: &Error) {
+        if method == "initialize"
+            || (self.is_stateless() && matches!(self.inner.conn, Conn::Http(_)))
+        {
+            return;
+        }
+        let client = self.clone();
+        let reason = why.to_string();
+        tokio::spawn(async move {
+            let params = json!({"requestId": id, "reason": reason});
+            if let Err(e) = client.notify("notifications/cancelled", Some(params)).await {
+                tracing::debug!(error = %e, "could not send notifications/cancelled");
+            }
+        });
+    }
+
+    /// Send a notification.
+    pub async fn notify(&self, method: &str, params: Option<Value>) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        let raw = params.as_ref().map(to_raw);
+        let body = jsonrpc::encode_notification(method, raw.as_deref());
+        match &self.inner.conn {
+            Conn::Http(h) => h.notify(Bytes::from(body)).await,
+            Conn::Legacy(l) => l.notify(Bytes::from(body)).await,
+            Conn::Stdio(s) => s.notify(body).await,
+        }
+    }
+
+    /// Close the connection: end the session (HTTP DELETE where there is one), stop the
+    /// stdio server, stop background streams. Later calls fail with [`Error::Closed`].
+    pub async fn close(&self) -> Result<()> {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.inner.stop.cancel();
+        match &self.inner.conn {
+            Conn::Http(h) => h.close().await,
+            Conn::Legacy(l) => {
+                l.close();
+                Ok(())
+            }
+            Conn::Stdio(s) => s.close().await,
+        }
+    }
+
+    // ---- typed MCP methods ------------------------------------------------------------
+
+    /// `ping`.
+    pub async fn ping(&self) -> Result<()> {
+        self.request("ping", None).await.map(|_| ())
+    }
+
+    /// One page of `tools/list`.
+    pub async fn list_tools_page(&self, cursor: Option<&str>) -> Result<Value> {
+        let mut page = self.request("tools/list", cursor_params(cursor)).await?;
+        if self.uses_tool_headers() {
+            stateless::filter_invalid_tools(&mut page);
+        }
+        Ok(page)
+    }
+
+    /// Every tool, following `nextCursor` to the end.
+    pub async fn list_tools(&self) -> Result<Vec<Value>> {
+        let tools = self.collect_pages("tools/list", "tools").await?;
+        if self.uses_tool_headers() {
+            let mut page = json!({ "tools": tools });
+            stateless::filter_invalid_tools(&mut page);
+            let tools = match page.get_mut("tools").map(Value::take) {
+                Some(Value::Array(t)) => t,
+                _ => Vec::new(),
+            };
+            self.remember_tool_headers(&tools);
+            return Ok(tools);
+        }
+        Ok(tools)
+    }
+
+    /// `tools/call` with JSON arguments; returns the `CallToolResult` (a tool error is a
+    /// result with `isError: true`, not an `Err`).
+    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<Value> {
+        self.call_tool_with(name, arguments, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::call_tool`] with per-request options.
+    pub async fn call_tool_with(
+        &self,
+        name: &str,
+        arguments: Value,
+        opts: RequestOptions,
+    ) -> Result<Value> {
+        self.request_with(
+            "tools/call",
+            Some(json!({"name": name, "arguments": arguments})),
+            opts,
+        )
+        .await
+    }
+
+    /// Every resource, following `nextCursor`.
+    pub async fn list_resources(&self) -> Result<Vec<Value>> {
+        self.collect_pages("resources/list", "resources").await
+    }
+
+    /// Every resource template, following `nextCursor`.
+    pub async fn list_resource_templates(&self) -> Result<Vec<Value>> {
+        self.collect_pages("resources/templates/list", "resourceTemplates")
+            .await
+    }
+
+    /// `resources/read`.
+    pub async fn read_resource(&self, uri: &str) -> Result<Value> {
+        self.request("resources/read", Some(json!({ "uri": uri })))
+            .await
+    }
+
+    /// `resources/subscribe`: updates then arrive as `notifications/resources/updated`.
+    pub async fn subscribe(&self, uri: &str) -> Result<()> {
+        self.request("resources/subscribe", Some(json!({ "uri": uri })))
+            .await
+            .map(|_| ())
+    }
+
+    /// `resources/unsubscribe`.
+    pub async fn unsubscribe(&self, uri: &str) -> Result<()> {
+        self.request("resources/unsubscribe", Some(json!({ "uri": uri })))
+            .await
+            .map(|_| ())
+    }
+
+    /// Every prompt, following `nextCursor`.
+    pub async fn list_prompts(&self) -> Result<Vec<Value>> {
+        self.collect_pages("prompts/list", "prompts").await
+    }
+
+    /// `prompts/get` with string arguments (a JSON object).
+    pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<Value> {
+        self.request(
+            "prompts/get",
+            Some(json!({"name": name, "arguments": arguments})),
+        )
+        .await
+    }
+
+    /// `completion/complete`: `reference` is `{"type":"ref/prompt","name":…}` or
+    /// `{"type":"ref/resource","uri":…}`, `argument` is `{"name":…,"value":…}`.
+    pub async fn complete(&self, reference: Value, argument: Value) -> Result<Value> {
+        self.request(
+            "completion/complete",
+            Some(json!({"ref": reference, "argument": argument})),
+        )
+        .await
+    }
+
+    /// `logging/setLevel`.
+    pub async fn set_logging_level(&self, level: &str) -> Result<()> {
+        self.request("logging/setLevel", Some(json!({ "level": level })))
+            .await
+            .map(|_| ())
+    }
+
+    async fn collect_pages(&self, method: &str, key: &str) -> Result<Vec<Value>> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        // A server that hands out the same cursor forever must not hang us.
+        for _ in 0..10_000 {
+            let page = self
+                .request(method, cursor_params(cursor.as_deref()))
+                .await?;
+            match page.get(key) {
+                Some(Value::Array(items)) => all.extend(items.iter().cloned()),
+                Some(_) | None => {
+                    return Err(Error::MalformedMessage(format!(
+                        "`{method}` result has no `{key}` array"
+                    )))
+                }
+            }
+            match page.get("nextCursor").and_then(Value::as_str) {
+                Some(c) if !c.is_empty() && Some(c) != cursor.as_deref() => {
+                    cursor = Some(c.to_owned())
+                }
+                _ => return Ok(all),
+            }
+        }
+        Err(Error::MalformedMessage(format!(
+            "`{method}` kept returning pages"
+        )))
+    }
+
+    fn uses_tool_headers(&self) -> bool {
+        self.is_stateless() && matches!(self.inner.conn, Conn::Http(_))
+    }
+
+    fn remember_tool_headers(&self, tools: &[Value]) {
+        let map = stateless::tool_header_map(tools);
+        *self
+            .inner
+            .tool_headers
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(map));
+    }
+
+    /// The `x-mcp-header` mappings of known tools (listing the tools once if needed).
+    pub(crate) async fn tool_headers(&self) -> Result<Arc<HashMap<String, ToolHeaders>>> {
+        if let Some(m) = self
+            .inner
+            .tool_headers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Ok(m);
+        }
+        // Boxed: listing tools is itself a request, which may land here again.
+        Box::pin(self.list_tools()).await?;
+        Ok(self
+            .inner
+            .tool_headers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default())
+    }
+
+    /// Forget cached tool definitions (after `notifications/tools/list_changed` or a
+    /// `HeaderMismatch`).
+    pub(crate) fn forget_tools(&self) {
+        *self
+            .inner
+            .tool_headers
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    pub(crate) fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn capabilities(&self) -> &Value {
+        &self.inner.capabilities
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_http(&self) -> bool {
+        matches!(self.inner.conn, Conn::Http(_))
+    }
+
+    pub(crate) fn handlers(&self) -> &Handlers {
+        &self.inner.config.handlers
+    }
+}
+
+fn cursor_params(cursor: Option<&str>) -> Option<Value> {
+    cursor.map(|c| json!({ "cursor": c }))
+}
+
+/// Whether an `initialize` failure means "this is not a Streamable HTTP server" (the spec's
+/// fallback condition: 400, 404 or 405 without a modern JSON-RPC error).
+fn refused_by_http(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::HttpStatus {
+            status: 400 | 404 | 405,
+            ..
+        }
+    ) || matches!(e, Error::UnexpectedContentType { .. })
+}
+
+/// Deliver notifications in order and answer server requests, each in its own task.
+async fn dispatch_inbound(
+    mut rx: mpsc::UnboundedReceiver<Inbound>,
+    handlers: Handlers,
+    capabilities: Value,
+) {
+    let apply_defaults = capabilities
+        .pointer("/elicitation/form/applyDefaults")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Inbound::Notification(n) => {
+                tracing::debug!(method = %n.method, "server notification");
+                if let Some(h) = &handlers.notification {
+                    h.on_notification(&n);
+                }
+            }
+            Inbound::Request(req, responder) => {
+                let handlers = handlers.clone();
+                tokio::spawn(async move {
+                    let outcome =
+                        answer_server_request(&handlers, &req.method, req.params, apply_defaults)
+                            .await;
+                    let body = jsonrpc::encode_response(&req.id, &outcome);
+                    if let Err(e) = responder.send(body).await {
+                        tracing::warn!(error = %e, method = %req.method, "could not answer a server request");
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// The answer to one server request, through the host's hooks.
+pub(crate) async fn answer_server_request(
+    handlers: &Handlers,
+    method: &str,
+    params: Value,
+    apply_defaults: bool,
+) -> std::result::Result<Value, RpcError> {
+    if method == "ping" {
+        return Ok(json!({}));
+    }
+    let Some(h) = handlers.for_method(method) else {
+        return Err(RpcError::new(
+            RpcError::METHOD_NOT_FOUND,
+            format!("the client has no handler for `{method}`"),
+        ));
+    };
+    let defaults_from = (apply_defaults && method == "elicitation/create").then(|| params.clone());
+    let mut result = h.handle(method, params).await?;
+    if let Some(p) = defaults_from {
+        apply_elicitation_defaults(&p, &mut result);
+    }
+    Ok(result)
+}

@@ -1,0 +1,52 @@
+//! # mcp-client
+//!
+//! A Model Context Protocol client: Streamable HTTP (JSON and SSE replies, sessions,
+//! resumable streams), the legacy HTTP+SSE transport, and stdio; protocol versions 2025-03-26
+//! through 2026-07-28. One Rust core that the C ABI, Go and Python bindings all reuse.
+//!
+//! ```no_run
+//! # async fn run() -> mcp_client::Result<()> {
+//! let client = mcp_client::ClientBuilder::http("http://127.0.0.1:8080/mcp")?
+//!     .bearer("token")
+//!     .connect()
+//!     .await?;
+//! let tools = client.list_tools().await?;
+//! let result = client
+//!     .call_tool("echo", serde_json::json!({"text": "hi"}))
+//!     .await?;
+//! client.close().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! JSON goes in and comes out at the edges ([`serde_json::Value`], or raw JSON text through
+//! [`Client::request_raw`]); hooks are trait objects ([`handler`]); errors are one enum
+//! ([`Error`]) with a stable [`ErrorKind`].
+
+#![deny(missing_docs)]
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod auth;
+mod client;
+pub mod config;
+pub mod error;
+pub mod handler;
+pub mod jsonrpc;
+pub mod protocol;
+pub mod runtime;
+pub mod secret;
+pub mod sse;
+mod stateless;
+pub mod transport;
+
+pub use client::{Client, RequestOptions};
+pub use config::{AuthMode, ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
+pub use error::{Error, ErrorKind, Result, RpcError};
+pub use handler::{Handlers, NotificationHandler, RequestHandler, SyncHandler};
+pub use jsonrpc::{Notification, ServerRequest};
+pub use secret::Secret;
+pub use stateless::encode_header_value;
+pub use tokio_util::sync::CancellationToken;
+
+/// The library's version (the crate's, the C header's, the wheel's and the Go module's).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,164 @@
+//! `mcp-test-server`: runs the test MCP server.
+//!
+//! Over HTTP it prints exactly one line to stdout, the MCP URL
+//! (`http://127.0.0.1:PORT/mcp`), then serves until SIGTERM/SIGINT (or until
+//! stdin reaches EOF with `--exit-on-eof`). With `--stdio` it speaks MCP on
+//! stdin/stdout instead and exits when stdin closes.
+
+use std::io::Write;
+
+use mcp_test_server::{ReplyMode, ServerOptions};
+
+const USAGE: &str = "usage: mcp-test-server [--port N] [--sse] [--no-sessions] [--retry-ms N] \
+[--no-event-ids] [--priming] [--drop-sse-after-first-event] [--no-record] [--exit-on-eof] [--stdio]";
+
+struct Args {
+    opts: ServerOptions,
+    stdio: bool,
+    exit_on_eof: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        opts: ServerOptions::default(),
+        stdio: false,
+        exit_on_eof: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "--port" => {
+                let v = value("--port")?;
+                args.opts.port = v.parse().map_err(|_| format!("bad port: {v}"))?;
+            }
+            "--retry-ms" => {
+                let v = value("--retry-ms")?;
+                args.opts.sse_retry_ms =
+                    Some(v.parse().map_err(|_| format!("bad --retry-ms: {v}"))?);
+            }
+            "--sse" => args.opts.reply = ReplyMode::Sse,
+            "--no-sessions" => args.opts.sessions = false,
+            "--no-event-ids" => args.opts.sse_event_ids = false,
+            "--priming" => args.opts.sse_priming = true,
+            "--drop-sse-after-first-event" => args.opts.drop_sse_after_first_event = true,
+            "--no-record" => args.opts.record = false,
+            "--exit-on-eof" => args.exit_on_eof = true,
+            "--stdio" => args.stdio = true,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument: {other}")),
+        }
+    }
+    Ok(args)
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Resolves when stdin reaches EOF (or fails).
+async fn stdin_closed() {
+    use tokio::io::AsyncReadExt;
+    let mut stdin = tokio::io::stdin();
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = stdin.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(msg) => {
+            if msg.is_empty() {
+                println!("{USAGE}");
+                return std::process::ExitCode::SUCCESS;
+            }
+            eprintln!("mcp-test-server: {msg}\n{USAGE}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+
+    if args.stdio {
+        eprintln!(
+            "mcp-test-server {}: serving MCP over stdio (pid {})",
+            env!("CARGO_PKG_VERSION"),
+            std::process::id()
+        );
+        let result = tokio::select! {
+            r = mcp_test_server::serve_stdio(tokio::io::stdin(), tokio::io::stdout()) => r,
+            () = terminated() => Ok(()),
+        };
+        return match result {
+            Ok(()) => {
+                eprintln!("mcp-test-server: stdin closed, exiting");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mcp-test-server: stdio error: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+
+    let server = match mcp_test_server::start(args.opts).await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("mcp-test-server: cannot listen: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, "{}", server.url())
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    if args.exit_on_eof {
+        tokio::select! {
+            () = terminated() => {}
+            () = stdin_closed() => {}
+        }
+    } else {
+        terminated().await;
+    }
+    server.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}
