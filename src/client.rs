@@ -17,7 +17,7 @@ use crate::auth::AuthLayer;
 use crate::config::{AuthMode, ClientConfig, ServerTarget};
 use crate::error::{Error, ErrorKind, Result, RpcError};
 use crate::handler::{apply_elicitation_defaults, Handlers};
-use crate::jsonrpc::{self, to_raw};
+use crate::jsonrpc;
 use crate::protocol::{self, LATEST_STATEFUL, V2024_11_05};
 use crate::stateless::{self, ToolHeaders};
 use crate::transport::http::{build_http_client, HttpShared, HttpTransport};
@@ -64,11 +64,16 @@ struct Inner {
     conn: Conn,
     next_id: AtomicU64,
     negotiated: RwLock<Arc<Negotiated>>,
+    /// Whether the negotiated version is stateless (read on every request, so kept apart).
+    stateless: AtomicBool,
     /// Serialises re-initialisation after a lost session; holds the session generation.
     reinit: tokio::sync::Mutex<u64>,
     generation: AtomicU64,
     tool_headers: RwLock<Option<Arc<HashMap<String, ToolHeaders>>>>,
+    /// Stops everything in the background when the client closes.
     stop: CancellationToken,
+    /// Stops the current session's GET stream (a child of `stop`).
+    get_stream_stop: std::sync::Mutex<CancellationToken>,
     closed: AtomicBool,
 }
 
@@ -117,7 +122,8 @@ impl Client {
         match &target {
             ServerTarget::Stdio(cmd) => {
                 let t = StdioTransport::spawn(cmd, config.max_body_bytes, tx)?;
-                let client = Client::from_conn(config, capabilities, Conn::Stdio(Box::new(t)), stop);
+                let client =
+                    Client::from_conn(config, capabilities, Conn::Stdio(Box::new(t)), stop);
                 if let Err(e) = client.initialize().await {
                     let _ = client.close().await;
                     return Err(e);
@@ -191,9 +197,11 @@ impl Client {
                     version: String::new(),
                     server: Value::Null,
                 })),
+                stateless: AtomicBool::new(false),
                 reinit: tokio::sync::Mutex::new(0),
                 generation: AtomicU64::new(0),
                 tool_headers: RwLock::new(None),
+                get_stream_stop: std::sync::Mutex::new(stop.child_token()),
                 stop,
                 closed: AtomicBool::new(false),
             }),
@@ -237,7 +245,7 @@ impl Client {
     }
 
     fn is_stateless(&self) -> bool {
-        protocol::is_stateless(&self.negotiated().version)
+        self.inner.stateless.load(Ordering::Acquire)
     }
 
     /// Pick the era over HTTP: the stateless revision when pinned or when the server speaks
@@ -288,7 +296,7 @@ impl Client {
         let raw = self
             .send_once(
                 "initialize",
-                Some(&to_raw(&params)),
+                &Params::Value(Some(&params)),
                 &RequestOptions::default(),
             )
             .await?;
@@ -322,6 +330,9 @@ impl Client {
         if let Conn::Http(h) = &self.inner.conn {
             h.set_protocol_version((!version.is_empty()).then_some(version.as_str()));
         }
+        self.inner
+            .stateless
+            .store(protocol::is_stateless(&version), Ordering::Release);
         *self
             .inner
             .negotiated
@@ -334,7 +345,18 @@ impl Client {
             return;
         }
         if let Conn::Http(h) = &self.inner.conn {
-            h.open_get_stream(self.inner.stop.clone(), self.inner.config.connect_timeout)
+            // One GET stream per session: a new session replaces the old stream.
+            let token = self.inner.stop.child_token();
+            let old = std::mem::replace(
+                &mut *self
+                    .inner
+                    .get_stream_stop
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()),
+                token.clone(),
+            );
+            old.cancel();
+            h.open_get_stream(token, self.inner.config.connect_timeout)
                 .await;
         }
     }
@@ -358,8 +380,9 @@ impl Client {
         params: Option<Value>,
         opts: RequestOptions,
     ) -> Result<Value> {
-        let raw = params.as_ref().map(to_raw);
-        let out = self.request_raw(method, raw.as_deref(), opts).await?;
+        let out = self
+            .dispatch(method, Params::Value(params.as_ref()), &opts)
+            .await?;
         serde_json::from_str(out.get())
             .map_err(|e| Error::MalformedMessage(format!("result of `{method}`: {e}")))
     }
@@ -372,14 +395,23 @@ impl Client {
         params: Option<&RawValue>,
         opts: RequestOptions,
     ) -> Result<Box<RawValue>> {
-        if self.is_stateless() {
-            return stateless::request(self, method, params, &opts).await;
+        self.dispatch(method, Params::Raw(params), &opts).await
+    }
+
+    async fn dispatch(
+        &self,
+        method: &str,
+        params: Params<'_>,
+        opts: &RequestOptions,
+    ) -> Result<Box<RawValue>> {
+        if self.inner.stateless.load(Ordering::Acquire) {
+            return stateless::request(self, method, params.into_map(method)?, opts).await;
         }
         let generation = self.inner.generation.load(Ordering::Acquire);
-        match self.send_once(method, params, &opts).await {
+        match self.send_once(method, &params, opts).await {
             Err(Error::SessionLost(why)) if method != "initialize" => {
                 self.reinitialize(generation, &why).await?;
-                self.send_once(method, params, &opts).await
+                self.send_once(method, &params, opts).await
             }
             other => other,
         }
@@ -398,18 +430,22 @@ impl Client {
             .map_err(|e| Error::SessionLost(format!("{why}; re-initialising failed: {e}")))?;
         *gen += 1;
         self.inner.generation.store(*gen, Ordering::Release);
+        self.start_get_stream().await;
         Ok(())
     }
 
     /// One attempt: encode, send, wait with timeout and cancellation.
-    pub(crate) async fn send_once(
+    async fn send_once(
         &self,
         method: &str,
-        params: Option<&RawValue>,
+        params: &Params<'_>,
         opts: &RequestOptions,
     ) -> Result<Box<RawValue>> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let body = Bytes::from(jsonrpc::encode_request(id, method, params));
+        let body = Bytes::from(match params {
+            Params::Value(v) => jsonrpc::encode_request(id, method, *v),
+            Params::Raw(r) => jsonrpc::encode_request(id, method, *r),
+        });
         self.send_encoded(id, method, body, None, opts).await
     }
 
@@ -439,13 +475,24 @@ impl Client {
             }
         };
         let timeout = opts.timeout.unwrap_or(self.inner.config.request_timeout);
-        let cancel = opts.cancel.clone().unwrap_or_default();
-        let outcome = tokio::select! {
-            biased;
-            r = fut => r,
-            _ = tokio::time::sleep(timeout) => Err(Error::Timeout { method: method.to_owned(), after: timeout }),
-            _ = cancel.cancelled() => Err(Error::Cancelled { method: method.to_owned() }),
-            _ = self.inner.stop.cancelled() => Err(Error::Closed),
+        // A cancellation token is watched only when the caller gave one: waiting on a token
+        // takes its lock, which concurrent requests would otherwise all contend for.
+        let timed = async {
+            match tokio::time::timeout(timeout, fut).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::Timeout {
+                    method: method.to_owned(),
+                    after: timeout,
+                }),
+            }
+        };
+        let outcome = match &opts.cancel {
+            None => timed.await,
+            Some(cancel) => tokio::select! {
+                biased;
+                r = timed => r,
+                _ = cancel.cancelled() => Err(Error::Cancelled { method: method.to_owned() }),
+            },
         };
         if let Err(e) = &outcome {
             if matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Cancelled) {
@@ -478,8 +525,7 @@ impl Client {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        let raw = params.as_ref().map(to_raw);
-        let body = jsonrpc::encode_notification(method, raw.as_deref());
+        let body = jsonrpc::encode_notification(method, params.as_ref());
         match &self.inner.conn {
             Conn::Http(h) => h.notify(Bytes::from(body)).await,
             Conn::Legacy(l) => l.notify(Bytes::from(body)).await,
@@ -711,6 +757,36 @@ impl Client {
 
     pub(crate) fn handlers(&self) -> &Handlers {
         &self.inner.config.handlers
+    }
+}
+
+/// Request params as the caller gave them: a JSON tree or raw JSON text.
+enum Params<'a> {
+    Value(Option<&'a Value>),
+    Raw(Option<&'a RawValue>),
+}
+
+impl Params<'_> {
+    /// The params as an object (the stateless revision adds `_meta` to them).
+    fn into_map(self, method: &str) -> Result<serde_json::Map<String, Value>> {
+        let parsed;
+        let v = match self {
+            Params::Value(v) => v,
+            Params::Raw(None) => None,
+            Params::Raw(Some(r)) => {
+                parsed = serde_json::from_str::<Value>(r.get()).map_err(|e| {
+                    Error::InvalidArgument(format!("the params of `{method}` are not JSON: {e}"))
+                })?;
+                Some(&parsed)
+            }
+        };
+        match v {
+            None | Some(Value::Null) => Ok(serde_json::Map::new()),
+            Some(Value::Object(m)) => Ok(m.clone()),
+            Some(_) => Err(Error::InvalidArgument(format!(
+                "the params of `{method}` must be a JSON object"
+            ))),
+        }
     }
 }
 

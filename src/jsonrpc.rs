@@ -113,20 +113,20 @@ pub fn our_id(id: &Value) -> Option<u64> {
 }
 
 #[derive(Serialize)]
-struct OutRequest<'a> {
+struct OutRequest<'a, P: Serialize + ?Sized> {
     jsonrpc: &'static str,
     id: u64,
     method: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    params: Option<&'a RawValue>,
+    params: Option<&'a P>,
 }
 
 #[derive(Serialize)]
-struct OutNotification<'a> {
+struct OutNotification<'a, P: Serialize + ?Sized> {
     jsonrpc: &'static str,
     method: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    params: Option<&'a RawValue>,
+    params: Option<&'a P>,
 }
 
 #[derive(Serialize)]
@@ -139,8 +139,8 @@ struct OutResponse<'a> {
     error: Option<&'a RpcError>,
 }
 
-/// Encode a request.
-pub fn encode_request(id: u64, method: &str, params: Option<&RawValue>) -> Vec<u8> {
+/// Encode a request (`params` is raw JSON or any serialisable value, written once).
+pub fn encode_request<P: Serialize + ?Sized>(id: u64, method: &str, params: Option<&P>) -> Vec<u8> {
     to_vec(&OutRequest {
         jsonrpc: "2.0",
         id,
@@ -150,7 +150,7 @@ pub fn encode_request(id: u64, method: &str, params: Option<&RawValue>) -> Vec<u
 }
 
 /// Encode a notification.
-pub fn encode_notification(method: &str, params: Option<&RawValue>) -> Vec<u8> {
+pub fn encode_notification<P: Serialize + ?Sized>(method: &str, params: Option<&P>) -> Vec<u8> {
     to_vec(&OutNotification {
         jsonrpc: "2.0",
         method,

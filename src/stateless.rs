@@ -85,21 +85,9 @@ struct ResultProbe {
 pub(crate) async fn request(
     client: &Client,
     method: &str,
-    params: Option<&RawValue>,
+    base: Map<String, Value>,
     opts: &RequestOptions,
 ) -> Result<Box<RawValue>> {
-    let base: Map<String, Value> = match params {
-        None => Map::new(),
-        Some(raw) => match serde_json::from_str(raw.get()) {
-            Ok(Value::Object(m)) => m,
-            Ok(Value::Null) => Map::new(),
-            _ => {
-                return Err(Error::InvalidArgument(format!(
-                    "the params of `{method}` must be a JSON object"
-                )))
-            }
-        },
-    };
     let mut extra: Map<String, Value> = Map::new();
     let mut version_retries = 0;
     let mut header_retry_done = false;
@@ -114,11 +102,7 @@ pub(crate) async fn request(
         let headers = request_headers(client, method, &p).await?;
         let params = Value::Object(p);
         let id = client.next_id();
-        let body = Bytes::from(jsonrpc::encode_request(
-            id,
-            method,
-            Some(&jsonrpc::to_raw(&params)),
-        ));
+        let body = Bytes::from(jsonrpc::encode_request(id, method, Some(&params)));
         let outcome = client
             .send_encoded(id, method, body, Some(headers), opts)
             .await;

@@ -473,14 +473,18 @@ impl HttpShared {
                     },
                 )
                 .await?;
-            let mut req = self
-                .http
-                .request(method.clone(), self.url.clone())
-                .headers(headers);
+            // Build, then move the prepared headers in (the builder's `headers()` would copy
+            // them entry by entry).
+            let mut req = reqwest::Request::new(method.clone(), self.url.clone());
+            *req.headers_mut() = headers;
             if let Some(b) = &body {
-                req = req.body(b.clone());
+                *req.body_mut() = Some(reqwest::Body::from(b.clone()));
             }
-            let resp = req.send().await.map_err(|e| self.connect_error(e))?;
+            let resp = self
+                .http
+                .execute(req)
+                .await
+                .map_err(|e| self.connect_error(e))?;
             let status = resp.status();
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
                 let challenge = Challenge {
@@ -540,8 +544,11 @@ impl HttpShared {
         }
     }
 
-    /// The error for a non-success status: the JSON-RPC error in the body when there is one
-    /// (modern servers explain 400s and 404s that way), else the status with a body excerpt.
+    /// The error for a non-success status. A JSON-RPC error in the body with one of the codes
+    /// modern servers use to explain a refusal (header mismatch, unsupported version, missing
+    /// capability, invalid params, unknown method) becomes [`Error::Rpc`], so callers can act on
+    /// it; anything else is [`Error::HttpStatus`] with an excerpt of the body, which is also what
+    /// tells an older server (that calls for the legacy fallback) from a modern one.
     async fn status_error(&self, resp: reqwest::Response, id: Option<u64>) -> Error {
         let status = resp.status().as_u16();
         let body = read_limited(resp, 64 * 1024).await.unwrap_or_default();
@@ -550,7 +557,8 @@ impl HttpShared {
             outcome: Err(e),
         }) = jsonrpc::parse(&body)
         {
-            if rid.is_null() || id.is_none() || jsonrpc::our_id(&rid) == id {
+            let ours = rid.is_null() || id.is_none() || jsonrpc::our_id(&rid) == id;
+            if ours && is_modern_refusal_code(e.code) {
                 return Error::Rpc(e);
             }
         }
@@ -577,6 +585,12 @@ impl HttpShared {
             message: msg,
         }
     }
+}
+
+/// JSON-RPC codes a modern (2026-07-28) server uses in HTTP error replies: invalid params,
+/// method not found, header mismatch, missing client capability, unsupported protocol version.
+fn is_modern_refusal_code(code: i64) -> bool {
+    matches!(code, -32602 | -32601 | -32020 | -32021 | -32022)
 }
 
 enum ContentKind {

@@ -1,0 +1,289 @@
+//! Transport benchmark: `tools/call` round trips per second and client CPU per call, through
+//! the `Client` and through a bare keep-alive reqwest POST loop sending the same bytes (the
+//! floor), measured in the same run against the same test server process.
+//!
+//! Run with `benches/run.sh` (builds release binaries first) or
+//! `cargo bench --bench transport -- [--seq N] [--conc N] [--inflight N] [--rounds N]`.
+//! Prints a table; figures are ratios to the floor measured in the same run, since absolute
+//! numbers on shared machines are noise. Not a test: nothing here passes or fails.
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mcp_client::{Client, ClientBuilder, RequestOptions};
+use serde_json::json;
+use serde_json::value::RawValue;
+
+struct Opts {
+    seq: usize,
+    conc: usize,
+    inflight: usize,
+    rounds: usize,
+}
+
+fn parse_opts() -> Opts {
+    let mut o = Opts {
+        seq: 3000,
+        conc: 20000,
+        inflight: 64,
+        rounds: 3,
+    };
+    let args: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < args.len() {
+        let v = args.get(i + 1).and_then(|s| s.parse().ok());
+        match (args[i].as_str(), v) {
+            ("--seq", Some(n)) => o.seq = n,
+            ("--conc", Some(n)) => o.conc = n,
+            ("--inflight", Some(n)) => o.inflight = n,
+            ("--rounds", Some(n)) => o.rounds = n,
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    o
+}
+
+/// The test server as a separate process, so the CPU we measure is the client's alone.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start() -> Server {
+        let exe = std::env::current_exe().expect("current exe");
+        // target/release/deps/transport-… -> target/release/mcp-test-server
+        let bin = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .map(|d| d.join("mcp-test-server"))
+            .expect("target dir");
+        assert!(
+            bin.exists(),
+            "{} is missing: run `cargo build --release -p mcp-test-server` (benches/run.sh does)",
+            bin.display()
+        );
+        let mut child = Command::new(&bin)
+            .arg("--no-record")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start mcp-test-server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read URL");
+        Server {
+            child,
+            url: line.trim().to_owned(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU time (user + system) this process has used.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage writes into the struct we pass; no other memory is touched.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+#[derive(Clone, Copy)]
+struct Sample {
+    calls_per_s: f64,
+    cpu_us_per_call: f64,
+}
+
+async fn measure<F, Fut>(calls: usize, inflight: usize, one: F) -> Sample
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let one = Arc::new(one);
+    let cpu0 = cpu_time();
+    let t0 = Instant::now();
+    let per_task = calls / inflight;
+    let mut tasks = Vec::new();
+    for _ in 0..inflight {
+        let one = one.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..per_task {
+                one().await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let wall = t0.elapsed();
+    let cpu = cpu_time() - cpu0;
+    let n = (per_task * inflight) as f64;
+    Sample {
+        calls_per_s: n / wall.as_secs_f64(),
+        cpu_us_per_call: cpu.as_secs_f64() * 1e6 / n,
+    }
+}
+
+const ARGS: &str = r#"{"name":"echo","arguments":{"text":"hello benchmark"}}"#;
+
+/// The floor: a keep-alive reqwest client POSTing the exact bytes the Client sends.
+async fn floor(
+    url: &str,
+    session: &str,
+    version: &str,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync + 'static
+{
+    let http = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .expect("reqwest client");
+    let url = reqwest::Url::parse(url).expect("url");
+    let session = session.to_owned();
+    let version = version.to_owned();
+    let body = bytes::Bytes::from(format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{ARGS}}}"#
+    ));
+    move || {
+        let req = http
+            .post(url.clone())
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-session-id", &session)
+            .header("mcp-protocol-version", &version)
+            .body(body.clone());
+        Box::pin(async move {
+            let resp = req.send().await.expect("floor POST");
+            let b = resp.bytes().await.expect("floor body");
+            assert!(b.len() > 10);
+        })
+    }
+}
+
+fn row(name: &str, s: Sample, base: Sample) {
+    println!(
+        "| {name:<34} | {:>9.0} | {:>6.2}x | {:>8.1} | {:>6.2}x |",
+        s.calls_per_s,
+        s.calls_per_s / base.calls_per_s,
+        s.cpu_us_per_call,
+        s.cpu_us_per_call / base.cpu_us_per_call
+    );
+}
+
+fn median(mut v: Vec<Sample>) -> Sample {
+    v.sort_by(|a, b| a.calls_per_s.total_cmp(&b.calls_per_s));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let o = parse_opts();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let server = Server::start();
+        let client: Client = ClientBuilder::http(&server.url)
+            .expect("url")
+            .open_get_stream(false)
+            .connect()
+            .await
+            .expect("connect");
+        let session = client.session_id().expect("session id");
+        let version = client.protocol_version();
+        let raw_args: Arc<Box<RawValue>> =
+            Arc::new(RawValue::from_string(ARGS.to_owned()).expect("raw"));
+
+        // Warm up connections and caches.
+        for _ in 0..200 {
+            client
+                .call_tool("echo", json!({"text": "hello benchmark"}))
+                .await
+                .expect("warm-up call");
+        }
+
+        let mut results: Vec<(String, Vec<Sample>)> = vec![
+            ("floor: reqwest, sequential".into(), vec![]),
+            ("Client::call_tool, sequential".into(), vec![]),
+            ("Client::request_raw, sequential".into(), vec![]),
+            (format!("floor: reqwest, {} in flight", o.inflight), vec![]),
+            (
+                format!("Client::call_tool, {} in flight", o.inflight),
+                vec![],
+            ),
+            (
+                format!("Client::request_raw, {} in flight", o.inflight),
+                vec![],
+            ),
+        ];
+        for _ in 0..o.rounds {
+            for (i, inflight, calls) in [(0usize, 1usize, o.seq), (3, o.inflight, o.conc)] {
+                let f = floor(&server.url, &session, &version).await;
+                results[i].1.push(measure(calls, inflight, f).await);
+                let c = client.clone();
+                results[i + 1].1.push(
+                    measure(calls, inflight, move || {
+                        let c = c.clone();
+                        async move {
+                            let r = c
+                                .call_tool("echo", json!({"text": "hello benchmark"}))
+                                .await
+                                .expect("call");
+                            assert!(r.get("content").is_some());
+                        }
+                    })
+                    .await,
+                );
+                let c = client.clone();
+                let a = raw_args.clone();
+                results[i + 2].1.push(
+                    measure(calls, inflight, move || {
+                        let c = c.clone();
+                        let a = a.clone();
+                        async move {
+                            let r = c
+                                .request_raw("tools/call", Some(&a), RequestOptions::default())
+                                .await
+                                .expect("call");
+                            assert!(r.get().len() > 10);
+                        }
+                    })
+                    .await,
+                );
+            }
+        }
+        let meds: Vec<(String, Sample)> =
+            results.into_iter().map(|(n, v)| (n, median(v))).collect();
+        println!(
+            "\ntools/call round trips against mcp-test-server ({}), median of {} rounds",
+            version, o.rounds
+        );
+        println!(
+            "| {:<34} | {:>9} | {:>7} | {:>8} | {:>7} |",
+            "client", "calls/s", "vs floor", "CPU µs", "vs floor"
+        );
+        println!(
+            "|{:-<36}|{:-<11}|{:-<10}|{:-<10}|{:-<9}|",
+            "", "", "", "", ""
+        );
+        for (i, (n, s)) in meds.iter().enumerate() {
+            let base = if i < 3 { meds[0].1 } else { meds[3].1 };
+            row(n, *s, base);
+        }
+        client.close().await.ok();
+        drop(server);
+    });
+}

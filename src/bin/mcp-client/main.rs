@@ -1,0 +1,272 @@
+//! `mcp-client`: connect to an MCP server, list and call its tools, read its resources and
+//! prompts; `mcp-client demo` runs a whole session against a local test server.
+//!
+//! Exit codes: 0 success, 1 the tool reported an error (`isError`), 2 usage, 3 cannot
+//! connect, 4 protocol error, 5 the server answered with a JSON-RPC error, 6 timeout or
+//! cancellation, 7 authorization needed or refused, 8 internal error.
+
+mod demo;
+mod output;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use mcp_client::{Client, ClientBuilder, Error, ErrorKind, StdioCommand};
+use serde_json::Value;
+
+/// A Model Context Protocol client.
+#[derive(Parser, Debug)]
+#[command(name = "mcp-client", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: Global,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Global {
+    /// Start the server as a child process speaking stdio, e.g. --stdio "node server.js".
+    #[arg(long, global = true, value_name = "CMD ARGS")]
+    stdio: Option<String>,
+    /// Add an HTTP header to every request (repeatable), e.g. -H "X-Api-Key: abc".
+    #[arg(short = 'H', long = "header", global = true, value_name = "K:V")]
+    headers: Vec<String>,
+    /// Send `Authorization: Bearer TOKEN`.
+    #[arg(long, global = true, env = "MCP_BEARER_TOKEN", hide_env_values = true)]
+    bearer: Option<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Log what happens on stderr (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Seconds to wait for each request.
+    #[arg(long, global = true, default_value_t = 60)]
+    timeout: u64,
+    /// Speak this protocol version instead of negotiating the newest.
+    #[arg(long, global = true, value_name = "VERSION")]
+    protocol_version: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the server's tools.
+    Tools {
+        /// The server URL (omit with --stdio).
+        url: Option<String>,
+    },
+    /// Call a tool: `call URL TOOL --args '{"k":"v"}'` (or `call TOOL` with --stdio).
+    Call {
+        /// [URL] TOOL.
+        #[arg(num_args = 1..=2, required = true, value_name = "URL TOOL")]
+        target: Vec<String>,
+        /// The tool's arguments as a JSON object.
+        #[arg(long, default_value = "{}")]
+        args: String,
+    },
+    /// List the server's resources and resource templates.
+    Resources {
+        /// The server URL (omit with --stdio).
+        url: Option<String>,
+    },
+    /// Read one resource: `read URL URI` (or `read URI` with --stdio).
+    Read {
+        /// [URL] URI.
+        #[arg(num_args = 1..=2, required = true, value_name = "URL URI")]
+        target: Vec<String>,
+    },
+    /// List the server's prompts.
+    Prompts {
+        /// The server URL (omit with --stdio).
+        url: Option<String>,
+    },
+    /// Start a local MCP test server and run a whole session against it, step by step.
+    Demo,
+}
+
+/// A failure and its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = match e.kind() {
+            ErrorKind::InvalidArgument => 2,
+            ErrorKind::Transport => 3,
+            ErrorKind::Protocol => 4,
+            ErrorKind::Rpc => 5,
+            ErrorKind::Timeout | ErrorKind::Cancelled => 6,
+            ErrorKind::Auth => 7,
+            _ => 8,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mcp-client: error: cannot start the async runtime: {e}");
+            return ExitCode::from(8);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("mcp-client: error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "mcp_client=debug,info",
+        _ => "mcp_client=trace,debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MCP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose > 0)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+async fn run(cli: Cli) -> Result<u8, Failure> {
+    let g = cli.global;
+    match cli.command {
+        Command::Demo => demo::run(&g).await.map(|_| 0),
+        Command::Tools { url } => {
+            let client = connect(&g, url.as_deref()).await?;
+            let tools = client.list_tools().await;
+            finish(&client, tools.map(|t| output::tools(&t, g.json))).await
+        }
+        Command::Resources { url } => {
+            let client = connect(&g, url.as_deref()).await?;
+            let outcome = async {
+                let resources = client.list_resources().await?;
+                let templates = if supports(&client, "resources") {
+                    client.list_resource_templates().await.unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                output::resources(&resources, &templates, g.json);
+                Ok(0)
+            }
+            .await;
+            finish(&client, outcome).await
+        }
+        Command::Prompts { url } => {
+            let client = connect(&g, url.as_deref()).await?;
+            let prompts = client.list_prompts().await;
+            finish(&client, prompts.map(|p| output::prompts(&p, g.json))).await
+        }
+        Command::Read { target } => {
+            let (url, uri) = split_target(&g, &target, "URI")?;
+            let client = connect(&g, url.as_deref()).await?;
+            let r = client.read_resource(&uri).await;
+            finish(&client, r.map(|r| output::resource_contents(&r, g.json))).await
+        }
+        Command::Call { target, args } => {
+            let (url, tool) = split_target(&g, &target, "TOOL")?;
+            let arguments: Value = serde_json::from_str(&args)
+                .map_err(|e| Failure::usage(format!("--args is not valid JSON: {e}")))?;
+            if !arguments.is_object() {
+                return Err(Failure::usage("--args must be a JSON object"));
+            }
+            let client = connect(&g, url.as_deref()).await?;
+            let r = client.call_tool(&tool, arguments).await;
+            finish(&client, r.map(|r| output::call_result(&r, g.json))).await
+        }
+    }
+}
+
+/// Close the client whatever happened, then report the command's outcome.
+async fn finish(client: &Client, outcome: Result<u8, Error>) -> Result<u8, Failure> {
+    let closed = client.close().await;
+    let code = outcome?;
+    if let Err(e) = closed {
+        tracing::warn!(error = %e, "closing the session failed");
+    }
+    Ok(code)
+}
+
+fn supports(client: &Client, capability: &str) -> bool {
+    client
+        .server_info()
+        .get("capabilities")
+        .and_then(|c| c.get(capability))
+        .is_some()
+}
+
+/// `[URL] X`: the URL is required unless --stdio is given.
+fn split_target(
+    g: &Global,
+    target: &[String],
+    what: &str,
+) -> Result<(Option<String>, String), Failure> {
+    match (g.stdio.is_some(), target) {
+        (true, [x]) => Ok((None, x.clone())),
+        (false, [url, x]) => Ok((Some(url.clone()), x.clone())),
+        (true, [_, _]) => Err(Failure::usage(format!(
+            "with --stdio give only the {what}, not a URL"
+        ))),
+        _ => Err(Failure::usage(format!("expected: URL {what}"))),
+    }
+}
+
+/// The builder for the chosen server with the global options applied.
+fn builder(g: &Global, url: Option<&str>) -> Result<ClientBuilder, Failure> {
+    let mut b = match (&g.stdio, url) {
+        (Some(cmd), None) => ClientBuilder::stdio(StdioCommand::parse(cmd)?),
+        (None, Some(url)) => ClientBuilder::http(url)?,
+        (Some(_), Some(_)) => return Err(Failure::usage("give either a URL or --stdio, not both")),
+        (None, None) => return Err(Failure::usage("a server URL (or --stdio CMD) is required")),
+    };
+    b = b
+        .client_info("mcp-client-cli", mcp_client::VERSION)
+        .request_timeout(Duration::from_secs(g.timeout.max(1)));
+    for h in &g.headers {
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| Failure::usage(format!("--header `{h}` is not K:V")))?;
+        b = b.header(k.trim(), v.trim());
+    }
+    if let Some(t) = &g.bearer {
+        b = b.bearer(t);
+    }
+    if let Some(v) = &g.protocol_version {
+        b = b.protocol_version(v);
+    }
+    Ok(b)
+}
+
+async fn connect(g: &Global, url: Option<&str>) -> Result<Client, Failure> {
+    Ok(builder(g, url)?.connect().await?)
+}
