@@ -1,7 +1,33 @@
 #!/usr/bin/env bash
-# Build release binaries and print the benchmark tables (ratios against a floor measured in the
-# same run). Usage: benches/run.sh [transport options, e.g. --rounds 5]
+# Build release binaries and print the benchmark tables. Every figure is a ratio to a floor
+# measured in the same run (a bare keep-alive reqwest loop sending the same bytes).
+#   benches/run.sh [--rounds N] [--seq N] [--conc N] [--inflight N]
+# Table 1: wall-clock throughput and client CPU per call (noisy on shared machines: medians).
+# Table 2 (when valgrind is installed): instructions per sequential call, counted by callgrind,
+# which repeats exactly from run to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p mcp-test-server --quiet
 cargo bench --quiet --bench transport -- "$@"
+
+command -v valgrind >/dev/null || { echo "(valgrind not installed: no instruction counts)"; exit 0; }
+BIN=$(cargo bench --bench transport --no-run --message-format=json 2>/dev/null |
+  sed -n 's/.*"executable":"\([^"]*transport[^"]*\)".*/\1/p' | tail -1)
+[ -x "$BIN" ] || { echo "cannot find the bench binary"; exit 1; }
+N=2000
+count() { # kind calls -> instructions
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN" --only "$1" --seq "$2" 2>&1 |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+base=$(count floor 0)
+echo
+echo "Instructions per sequential tools/call (callgrind, $N calls minus start-up)"
+printf '| %-22s | %12s | %8s |\n' client "instr/call" "vs floor"
+printf '|%s|%s|%s|\n' "------------------------" "--------------" "----------"
+floor_per=0
+for kind in floor call_tool request_raw; do
+  total=$(count "$kind" "$N")
+  per=$(( (total - base) / N ))
+  [ "$kind" = floor ] && floor_per=$per
+  printf '| %-22s | %12d | %7.2fx |\n' "$kind" "$per" "$(awk -v a="$per" -v b="$floor_per" 'BEGIN{print a/b}')"
+done

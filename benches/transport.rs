@@ -17,6 +17,9 @@ use serde_json::json;
 use serde_json::value::RawValue;
 
 struct Opts {
+    /// Run only one kind of sequential loop (`floor`, `call_tool` or `request_raw`), once:
+    /// for instruction counts under `valgrind --tool=callgrind`.
+    only: Option<String>,
     seq: usize,
     conc: usize,
     inflight: usize,
@@ -25,14 +28,20 @@ struct Opts {
 
 fn parse_opts() -> Opts {
     let mut o = Opts {
-        seq: 3000,
-        conc: 20000,
+        only: None,
+        seq: 8000,
+        conc: 60000,
         inflight: 64,
-        rounds: 3,
+        rounds: 5,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < args.len() {
+        if args[i] == "--only" {
+            o.only = args.get(i + 1).cloned();
+            i += 2;
+            continue;
+        }
         let v = args.get(i + 1).and_then(|s| s.parse().ok());
         match (args[i].as_str(), v) {
             ("--seq", Some(n)) => o.seq = n,
@@ -213,6 +222,38 @@ fn main() {
                 .call_tool("echo", json!({"text": "hello benchmark"}))
                 .await
                 .expect("warm-up call");
+        }
+
+        if let Some(kind) = &o.only {
+            let t0 = Instant::now();
+            match kind.as_str() {
+                "floor" => {
+                    let f = floor(&server.url, &session, &version).await;
+                    for _ in 0..o.seq {
+                        f().await;
+                    }
+                }
+                "call_tool" => {
+                    for _ in 0..o.seq {
+                        client
+                            .call_tool("echo", json!({"text": "hello benchmark"}))
+                            .await
+                            .expect("call");
+                    }
+                }
+                "request_raw" => {
+                    for _ in 0..o.seq {
+                        client
+                            .request_raw("tools/call", Some(&raw_args), RequestOptions::default())
+                            .await
+                            .expect("call");
+                    }
+                }
+                other => panic!("--only takes floor, call_tool or request_raw, not {other}"),
+            }
+            println!("{kind}: {} calls in {:?}", o.seq, t0.elapsed());
+            client.close().await.ok();
+            return;
         }
 
         let mut results: Vec<(String, Vec<Sample>)> = vec![

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthLayer;
 use crate::config::{AuthMode, ClientConfig, ServerTarget};
+use crate::deadline::{Deadlines, Expired};
 use crate::error::{Error, ErrorKind, Result, RpcError};
 use crate::handler::{apply_elicitation_defaults, Handlers};
 use crate::jsonrpc;
@@ -72,6 +73,8 @@ struct Inner {
     tool_headers: RwLock<Option<Arc<HashMap<String, ToolHeaders>>>>,
     /// Stops everything in the background when the client closes.
     stop: CancellationToken,
+    /// Request timeouts.
+    deadlines: Arc<Deadlines>,
     /// Stops the current session's GET stream (a child of `stop`).
     get_stream_stop: std::sync::Mutex<CancellationToken>,
     closed: AtomicBool,
@@ -202,6 +205,7 @@ impl Client {
                 generation: AtomicU64::new(0),
                 tool_headers: RwLock::new(None),
                 get_stream_stop: std::sync::Mutex::new(stop.child_token()),
+                deadlines: Deadlines::start(stop.clone()),
                 stop,
                 closed: AtomicBool::new(false),
             }),
@@ -445,6 +449,14 @@ impl Client {
         let body = Bytes::from(match params {
             Params::Value(v) => jsonrpc::encode_request(id, method, *v),
             Params::Raw(r) => jsonrpc::encode_request(id, method, *r),
+            Params::Tool(name, arguments) => jsonrpc::encode_request(
+                id,
+                method,
+                Some(&ToolCall {
+                    name,
+                    arguments,
+                }),
+            ),
         });
         self.send_encoded(id, method, body, None, opts).await
     }
@@ -475,22 +487,26 @@ impl Client {
             }
         };
         let timeout = opts.timeout.unwrap_or(self.inner.config.request_timeout);
-        // A cancellation token is watched only when the caller gave one: waiting on a token
-        // takes its lock, which concurrent requests would otherwise all contend for.
-        let timed = async {
-            match tokio::time::timeout(timeout, fut).await {
-                Ok(r) => r,
-                Err(_) => Err(Error::Timeout {
-                    method: method.to_owned(),
-                    after: timeout,
-                }),
-            }
+        let flag = self
+            .inner
+            .deadlines
+            .register(id, tokio::time::Instant::now() + timeout);
+        let expired = || Error::Timeout {
+            method: method.to_owned(),
+            after: timeout,
         };
         let outcome = match &opts.cancel {
-            None => timed.await,
+            // A cancellation token is watched only when the caller gave one: waiting on a
+            // token takes its lock, which concurrent requests would otherwise contend for.
+            None => tokio::select! {
+                biased;
+                r = fut => r,
+                _ = Expired(&flag) => Err(expired()),
+            },
             Some(cancel) => tokio::select! {
                 biased;
-                r = timed => r,
+                r = fut => r,
+                _ = Expired(&flag) => Err(expired()),
                 _ = cancel.cancelled() => Err(Error::Cancelled { method: method.to_owned() }),
             },
         };
@@ -596,12 +612,14 @@ impl Client {
         arguments: Value,
         opts: RequestOptions,
     ) -> Result<Value> {
-        self.request_with(
-            "tools/call",
-            Some(json!({"name": name, "arguments": arguments})),
-            opts,
-        )
-        .await
+        // The hot path: params are written straight from the borrowed parts, with no
+        // intermediate JSON tree.
+        let method = "tools/call";
+        let out = self
+            .dispatch(method, Params::Tool(name, &arguments), &opts)
+            .await?;
+        serde_json::from_str(out.get())
+            .map_err(|e| Error::MalformedMessage(format!("result of `{method}`: {e}")))
     }
 
     /// Every resource, following `nextCursor`.
@@ -760,10 +778,18 @@ impl Client {
     }
 }
 
-/// Request params as the caller gave them: a JSON tree or raw JSON text.
+/// Request params as the caller gave them: a JSON tree, raw JSON text, or a tool call's parts.
 enum Params<'a> {
     Value(Option<&'a Value>),
     Raw(Option<&'a RawValue>),
+    Tool(&'a str, &'a Value),
+}
+
+/// `tools/call` params, serialised without building a tree.
+#[derive(serde::Serialize)]
+struct ToolCall<'a> {
+    name: &'a str,
+    arguments: &'a Value,
 }
 
 impl Params<'_> {
@@ -771,6 +797,12 @@ impl Params<'_> {
     fn into_map(self, method: &str) -> Result<serde_json::Map<String, Value>> {
         let parsed;
         let v = match self {
+            Params::Tool(name, arguments) => {
+                let mut m = serde_json::Map::new();
+                m.insert("name".into(), Value::from(name));
+                m.insert("arguments".into(), arguments.clone());
+                return Ok(m);
+            }
             Params::Value(v) => v,
             Params::Raw(None) => None,
             Params::Raw(Some(r)) => {

@@ -29,6 +29,7 @@
 pub mod auth;
 mod client;
 pub mod config;
+mod deadline;
 pub mod error;
 pub mod handler;
 pub mod jsonrpc;

@@ -156,7 +156,7 @@ impl HttpTransport {
                     sh.url_for_errors
                 )));
             }
-            return Err(sh.status_error(resp, Some(out.id)).await);
+            return Err(Box::pin(sh.status_error(resp, Some(out.id))).await);
         }
         match content_kind(&resp) {
             ContentKind::Json => {
@@ -175,7 +175,9 @@ impl HttpTransport {
                     ))),
                 }
             }
-            ContentKind::Sse => self.read_response_stream(resp, out.id, out.method).await,
+            // Boxed: the stream reader's state is large and kept off the JSON fast path, whose
+            // future would otherwise be copied through every layer that awaits it.
+            ContentKind::Sse => Box::pin(self.read_response_stream(resp, out.id, out.method)).await,
             ContentKind::Other(ct) => Err(Error::UnexpectedContentType {
                 content_type: ct,
                 url: sh.url_for_errors.clone(),
