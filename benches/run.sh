@@ -19,13 +19,13 @@ count() { # kind calls -> instructions
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN" --only "$1" --seq "$2" 2>&1 |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-base=$(count floor 0)
 echo
-echo "Instructions per sequential tools/call (callgrind, $N calls minus start-up)"
+echo "Instructions per sequential tools/call (callgrind: a run of $N calls minus a run of none)"
 printf '| %-22s | %12s | %8s |\n' client "instr/call" "vs floor"
 printf '|%s|%s|%s|\n' "------------------------" "--------------" "----------"
 floor_per=0
 for kind in floor call_tool request_raw; do
+  base=$(count "$kind" 0)
   total=$(count "$kind" "$N")
   per=$(( (total - base) / N ))
   [ "$kind" = floor ] && floor_per=$per
