@@ -449,14 +449,9 @@ impl Client {
         let body = Bytes::from(match params {
             Params::Value(v) => jsonrpc::encode_request(id, method, *v),
             Params::Raw(r) => jsonrpc::encode_request(id, method, *r),
-            Params::Tool(name, arguments) => jsonrpc::encode_request(
-                id,
-                method,
-                Some(&ToolCall {
-                    name,
-                    arguments,
-                }),
-            ),
+            Params::Tool(name, arguments) => {
+                jsonrpc::encode_request(id, method, Some(&ToolCall { name, arguments }))
+            }
         });
         self.send_encoded(id, method, body, None, opts).await
     }
