@@ -23,6 +23,13 @@ pub struct Challenge {
     pub www_authenticate: Vec<String>,
     /// The URL that was refused.
     pub url: Url,
+    /// The HTTP method of the refused request.
+    pub method: String,
+    /// The `Authorization` header the refused request carried, if any (so a provider can
+    /// tell whether its current token is the one refused).
+    pub sent_authorization: Option<HeaderValue>,
+    /// A `DPoP-Nonce` header from the response (RFC 9449 §9).
+    pub dpop_nonce: Option<String>,
 }
 
 impl Challenge {

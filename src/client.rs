@@ -18,6 +18,7 @@ use crate::config::{AuthMode, ClientConfig, ServerTarget};
 use crate::deadline::{Deadlines, Expired};
 use crate::error::{Error, ErrorKind, Result, RpcError};
 use crate::handler::{apply_elicitation_defaults, Handlers};
+use crate::oauth::OAuthProvider;
 use crate::jsonrpc;
 use crate::protocol::{self, LATEST_STATEFUL, V2024_11_05};
 use crate::stateless::{self, ToolHeaders};
@@ -75,6 +76,8 @@ struct Inner {
     stop: CancellationToken,
     /// Request timeouts.
     deadlines: Arc<Deadlines>,
+    /// The OAuth engine, in OAuth mode.
+    oauth: Option<Arc<OAuthProvider>>,
     /// Stops the current session's GET stream (a child of `stop`).
     get_stream_stop: std::sync::Mutex<CancellationToken>,
     closed: AtomicBool,
@@ -126,7 +129,7 @@ impl Client {
             ServerTarget::Stdio(cmd) => {
                 let t = StdioTransport::spawn(cmd, config.max_body_bytes, tx)?;
                 let client =
-                    Client::from_conn(config, capabilities, Conn::Stdio(Box::new(t)), stop);
+                    Client::from_conn(config, capabilities, Conn::Stdio(Box::new(t)), stop, None);
                 if let Err(e) = client.initialize().await {
                     let _ = client.close().await;
                     return Err(e);
@@ -135,14 +138,34 @@ impl Client {
             }
             ServerTarget::Http(url) => {
                 let http = build_http_client(&config)?;
+                let mut oauth = None;
                 let auth = match &config.auth {
                     AuthMode::None => AuthLayer::None,
                     AuthMode::Bearer(t) => AuthLayer::bearer(t)?,
                     AuthMode::Provider(p) => AuthLayer::Provider(p.clone()),
+                    AuthMode::OAuth(c) => {
+                        let http = crate::oauth::http::OAuthHttp::new(
+                            crate::oauth::http::build_client(&config, c.http_timeout)?,
+                            c.max_response_bytes,
+                        );
+                        let p = Arc::new(crate::oauth::OAuthProvider::new(
+                            (**c).clone(),
+                            url.clone(),
+                            http,
+                        )?);
+                        oauth = Some(p.clone());
+                        AuthLayer::Provider(p)
+                    }
                 };
                 let shared = HttpShared::new(http.clone(), url.clone(), &config, auth.clone())?;
                 let transport = HttpTransport::new(shared, tx.clone());
-                let client = Client::from_conn(config, capabilities, Conn::Http(transport), stop);
+                let client = Client::from_conn(
+                    config,
+                    capabilities,
+                    Conn::Http(transport),
+                    stop,
+                    oauth.clone(),
+                );
                 match client.handshake_http().await {
                     Ok(()) => {
                         client.start_get_stream().await;
@@ -174,6 +197,7 @@ impl Client {
                             capabilities,
                             Conn::Legacy(legacy),
                             CancellationToken::new(),
+                            oauth,
                         );
                         client.initialize().await?;
                         Ok(client)
@@ -189,6 +213,7 @@ impl Client {
         capabilities: Value,
         conn: Conn,
         stop: CancellationToken,
+        oauth: Option<Arc<OAuthProvider>>,
     ) -> Client {
         Client {
             inner: Arc::new(Inner {
@@ -207,9 +232,16 @@ impl Client {
                 get_stream_stop: std::sync::Mutex::new(stop.child_token()),
                 deadlines: Deadlines::start(stop.clone()),
                 stop,
+                oauth,
                 closed: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// The OAuth engine, when the client authorizes with OAuth: its status, logout, and the
+    /// two-step authorization for hosts with their own redirect handling.
+    pub fn oauth(&self) -> Option<&Arc<OAuthProvider>> {
+        self.inner.oauth.as_ref()
     }
 
     /// The negotiated protocol version.

@@ -107,8 +107,11 @@ pub enum AuthMode {
     None,
     /// A fixed bearer token sent as `Authorization: Bearer <token>`.
     Bearer(Secret),
-    /// A provider: the OAuth engine, or the host's own.
+    /// A provider: the host's own.
     Provider(Arc<dyn AuthProvider>),
+    /// The OAuth engine: nothing is sent until the server answers 401, then discovery,
+    /// registration and authorization run and the request is retried.
+    OAuth(Box<crate::oauth::OAuthConfig>),
 }
 
 impl std::fmt::Debug for AuthMode {
@@ -117,6 +120,7 @@ impl std::fmt::Debug for AuthMode {
             AuthMode::None => f.write_str("None"),
             AuthMode::Bearer(_) => f.write_str("Bearer([redacted])"),
             AuthMode::Provider(_) => f.write_str("Provider(..)"),
+            AuthMode::OAuth(c) => write!(f, "OAuth({c:?})"),
         }
     }
 }
@@ -256,6 +260,12 @@ impl ClientBuilder {
     /// Send `Authorization: Bearer <token>`.
     pub fn bearer(mut self, token: &str) -> Self {
         self.config.auth = AuthMode::Bearer(Secret::new(token));
+        self
+    }
+
+    /// Authorize with OAuth when the server asks (HTTP 401).
+    pub fn oauth(mut self, config: crate::oauth::OAuthConfig) -> Self {
+        self.config.auth = AuthMode::OAuth(Box::new(config));
         self
     }
 

@@ -196,6 +196,10 @@ pub enum Error {
         www_authenticate: Option<String>,
     },
 
+    /// OAuth authorization failed.
+    #[error("authorization failed: {0}")]
+    OAuth(#[from] crate::oauth::OAuthError),
+
     /// The stdio server process could not be started or ended unexpectedly.
     #[error("stdio server: {0}")]
     Process(String),
@@ -254,7 +258,9 @@ impl Error {
             Error::Rpc(_) => ErrorKind::Rpc,
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Cancelled { .. } => ErrorKind::Cancelled,
-            Error::Unauthorized { .. } | Error::Forbidden { .. } => ErrorKind::Auth,
+            Error::Unauthorized { .. } | Error::Forbidden { .. } | Error::OAuth(_) => {
+                ErrorKind::Auth
+            }
             Error::Closed => ErrorKind::Closed,
             Error::Internal(_) => ErrorKind::Internal,
         }

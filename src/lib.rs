@@ -33,6 +33,7 @@ mod deadline;
 pub mod error;
 pub mod handler;
 pub mod jsonrpc;
+pub mod oauth;
 pub mod protocol;
 pub mod runtime;
 pub mod secret;

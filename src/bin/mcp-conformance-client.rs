@@ -10,6 +10,7 @@
 
 use std::process::ExitCode;
 
+use mcp_client::oauth::{Grant, HeadlessPresenter, OAuthConfig};
 use mcp_client::{Client, ClientBuilder, Error, RpcError, SyncHandler};
 use serde_json::{json, Value};
 
@@ -48,10 +49,45 @@ fn context() -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// The OAuth settings a scenario calls for: the suite's authorization servers approve at once,
+/// so the authorization URL is followed headlessly; credentials come from the context.
+fn oauth_config(scenario: &str) -> Result<OAuthConfig, Error> {
+    let ctx = context();
+    let s = |k: &str| ctx[k].as_str().map(str::to_owned);
+    let mut cfg = OAuthConfig::default()
+        .presenter(HeadlessPresenter::new()?)
+        .client_metadata_url("https://conformance-test.local/client-metadata.json");
+    cfg.registration.client_name = "mcp-client-conformance".into();
+    match scenario {
+        "auth/client-credentials-basic" => {
+            cfg = cfg
+                .client(&s("client_id").unwrap_or_default(), s("client_secret").as_deref())
+                .grant(Grant::ClientCredentials);
+        }
+        "auth/client-credentials-jwt" => {
+            cfg = cfg
+                .client(&s("client_id").unwrap_or_default(), None)
+                .private_key(
+                    &s("private_key_pem").unwrap_or_default(),
+                    s("signing_algorithm").as_deref(),
+                )
+                .grant(Grant::ClientCredentials);
+        }
+        _ => {
+            if let Some(id) = s("client_id") {
+                cfg = cfg.client(&id, s("client_secret").as_deref());
+            }
+        }
+    }
+    Ok(cfg)
+}
+
 async fn connect(url: &str) -> Result<Client, Error> {
     let version = std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION")
         .unwrap_or_else(|_| mcp_client::protocol::LATEST_STATEFUL.to_owned());
+    let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
     ClientBuilder::http(url)?
+        .oauth(oauth_config(&scenario)?)
         .client_info("mcp-client-conformance", mcp_client::VERSION)
         .protocol_version(&version)
         // Accept every form; the library fills in the schema's defaults.

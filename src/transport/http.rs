@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
@@ -39,6 +39,9 @@ const ACCEPT_BOTH: HeaderValue = HeaderValue::from_static("application/json, tex
 const ACCEPT_SSE: HeaderValue = HeaderValue::from_static("text/event-stream");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
+/// How many 401/403 answers one request may meet before it fails.
+const MAX_AUTH_ROUNDS: u32 = 4;
+
 /// How much of an error body is kept for the error message.
 const ERROR_BODY_EXCERPT: usize = 512;
 
@@ -51,20 +54,33 @@ pub(crate) fn build_http_client(config: &ClientConfig) -> Result<reqwest::Client
         .pool_idle_timeout(Duration::from_secs(90))
         .redirect(reqwest::redirect::Policy::limited(5))
         .user_agent(concat!("mcp-client/", env!("CARGO_PKG_VERSION")));
-    let mut certs = Vec::new();
-    for path in &config.extra_ca_files {
-        let pem = std::fs::read(path).map_err(|e| {
-            Error::InvalidArgument(format!("cannot read CA file {}: {e}", path.display()))
-        })?;
-        let found = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| Error::InvalidArgument(format!("bad CA file {}: {e}", path.display())))?;
-        certs.extend(found);
-    }
+    let certs = extra_certs(config)?;
     if !certs.is_empty() {
         b = b.tls_certs_merge(certs);
     }
     b.build()
         .map_err(|e| Error::InvalidArgument(format!("cannot build the HTTP client: {e}")))
+}
+
+/// The extra CA certificates the configuration names.
+pub(crate) fn extra_certs(config: &ClientConfig) -> Result<Vec<reqwest::Certificate>> {
+    let mut certs = Vec::new();
+    for path in &config.extra_ca_files {
+        let pem = std::fs::read(path).map_err(|e| {
+            Error::InvalidArgument(format!("cannot read CA file {}: {e}", path.display()))
+        })?;
+        let found = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            Error::InvalidArgument(format!("bad CA file {}: {e}", path.display()))
+        })?;
+        if found.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "CA file {} holds no PEM certificate",
+                path.display()
+            )));
+        }
+        certs.extend(found);
+    }
+    Ok(certs)
 }
 
 /// The session-dependent part of every request's headers.
@@ -446,7 +462,9 @@ impl HttpShared {
         extra: Option<&HeaderMap>,
         last_event_id: Option<&str>,
     ) -> Result<reqwest::Response> {
-        let mut challenged = false;
+        // A request may meet a 401 (authorize), then a 403 (step up), then a DPoP nonce
+        // demand: a few rounds, bounded. The auth provider bounds its own attempts too.
+        let mut rounds = 0u32;
         loop {
             let mut headers = self.session().headers.clone();
             if method == Method::GET {
@@ -482,6 +500,7 @@ impl HttpShared {
             if let Some(b) = &body {
                 *req.body_mut() = Some(reqwest::Body::from(b.clone()));
             }
+            let sent_authorization = req.headers().get(AUTHORIZATION).cloned();
             let resp = self
                 .http
                 .execute(req)
@@ -498,12 +517,19 @@ impl HttpShared {
                         .filter_map(|v| v.to_str().ok().map(str::to_owned))
                         .collect(),
                     url: self.url.clone(),
+                    method: method.as_str().to_owned(),
+                    sent_authorization,
+                    dpop_nonce: resp
+                        .headers()
+                        .get("dpop-nonce")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
                 };
-                if challenged {
+                rounds += 1;
+                if rounds > MAX_AUTH_ROUNDS {
                     return Err(challenge.into_error());
                 }
                 self.auth.on_challenge(challenge).await?;
-                challenged = true;
                 continue;
             }
             return Ok(resp);

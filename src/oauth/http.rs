@@ -1,0 +1,200 @@
+//! The HTTP side of OAuth: metadata GETs and token-endpoint POSTs, with the rules every OAuth
+//! request obeys here: HTTPS except on loopback, no redirects followed, a timeout and a
+//! response size limit, and errors that carry the server's `error` / `error_description` but
+//! never a secret.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{redact_url, truncate_utf8};
+use crate::oauth::error::OAuthError;
+
+/// Limits of OAuth requests.
+#[derive(Debug, Clone)]
+pub struct OAuthHttp {
+    client: reqwest::Client,
+    /// Largest accepted response body.
+    pub max_body: usize,
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: bytes::Bytes,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self, what: &str) -> Result<Value, OAuthError> {
+        serde_json::from_slice(&self.body).map_err(|e| OAuthError::BadResponse {
+            what: what.to_owned(),
+            reason: format!("not JSON: {e}"),
+        })
+    }
+}
+
+/// Whether `url` may carry OAuth traffic: HTTPS, or HTTP to a loopback host.
+pub fn is_secure_or_loopback(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback_host(url),
+        _ => false,
+    }
+}
+
+/// Whether the URL's host is a loopback name or address.
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Parse and check an endpoint URL taken from metadata or configuration.
+pub fn endpoint(raw: &str, what: &str) -> Result<Url, OAuthError> {
+    let url = Url::parse(raw).map_err(|e| OAuthError::BadMetadata {
+        what: what.to_owned(),
+        reason: format!("`{raw}` is not a URL: {e}"),
+    })?;
+    if !is_secure_or_loopback(&url) {
+        return Err(OAuthError::InsecureEndpoint {
+            url: redact_url(&url),
+        });
+    }
+    Ok(url)
+}
+
+impl OAuthHttp {
+    /// A client for OAuth requests sharing the MCP client's TLS and proxy settings.
+    pub fn new(client: reqwest::Client, max_body: usize) -> Self {
+        OAuthHttp { client, max_body }
+    }
+
+    /// The underlying reqwest client (built without redirects).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// GET a JSON document. `Ok(None)` for 404 / 405 / 410 (not there: try the next place).
+    pub async fn get_json(&self, url: &Url, what: &str) -> Result<Option<(Url, Value)>, OAuthError> {
+        if !is_secure_or_loopback(url) {
+            return Err(OAuthError::InsecureEndpoint {
+                url: redact_url(url),
+            });
+        }
+        let mut h = HeaderMap::new();
+        h.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let reply = self.send(self.client.get(url.clone()).headers(h), url, what).await?;
+        match reply.status {
+            200..=299 => Ok(Some((url.clone(), reply.json(what)?))),
+            404 | 405 | 410 => Ok(None),
+            s if (400..500).contains(&s) => Ok(None),
+            s => Err(OAuthError::HttpStatus {
+                what: what.to_owned(),
+                url: redact_url(url),
+                status: s,
+            }),
+        }
+    }
+
+    /// POST a form, with extra headers; the reply whatever its status.
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        headers: HeaderMap,
+        what: &str,
+    ) -> Result<Reply, OAuthError> {
+        if !is_secure_or_loopback(url) {
+            return Err(OAuthError::InsecureEndpoint {
+                url: redact_url(url),
+            });
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter().copied())
+            .finish();
+        let req = self
+            .client
+            .post(url.clone())
+            .headers(headers)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "application/json")
+            .body(body);
+        self.send(req, url, what).await
+    }
+
+    /// POST JSON (dynamic client registration); the reply whatever its status.
+    pub async fn post_json(&self, url: &Url, body: &Value, what: &str) -> Result<Reply, OAuthError> {
+        if !is_secure_or_loopback(url) {
+            return Err(OAuthError::InsecureEndpoint {
+                url: redact_url(url),
+            });
+        }
+        let req = self
+            .client
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(serde_json::to_vec(body).unwrap_or_default());
+        self.send(req, url, what).await
+    }
+
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        url: &Url,
+        what: &str,
+    ) -> Result<Reply, OAuthError> {
+        let resp = req.send().await.map_err(|e| OAuthError::Network {
+            what: what.to_owned(),
+            url: redact_url(url),
+            reason: e.without_url().to_string(),
+        })?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = crate::transport::http::read_limited(resp, self.max_body)
+            .await
+            .map_err(|e| OAuthError::BadResponse {
+                what: what.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Build the reqwest client for OAuth requests: no redirects (an authorization server's
+/// redirect must never carry a code or a secret elsewhere), the MCP client's TLS settings.
+pub fn build_client(config: &crate::ClientConfig, timeout: Duration) -> crate::Result<reqwest::Client> {
+    crate::runtime::install_crypto_provider();
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(config.connect_timeout)
+        .user_agent(concat!("mcp-client/", env!("CARGO_PKG_VERSION")));
+    let certs = crate::transport::http::extra_certs(config)?;
+    if !certs.is_empty() {
+        b = b.tls_certs_merge(certs);
+    }
+    b.build().map_err(|e| {
+        crate::Error::InvalidArgument(format!("cannot build the OAuth HTTP client: {e}"))
+    })
+}
+
+/// A short, safe excerpt of a body for error messages.
+pub fn excerpt(body: &[u8]) -> String {
+    truncate_utf8(String::from_utf8_lossy(body).trim(), 200).to_owned()
+}

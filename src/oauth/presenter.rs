@@ -1,0 +1,314 @@
+//! How the user is sent to the authorization server and how the redirect comes back.
+//!
+//! A host picks an [`AuthorizationPresenter`]:
+//! - [`BrowserPresenter`] (the default): opens the system browser (honouring `$BROWSER`, then
+//!   `xdg-open` / `open` / `start`), prints the URL as a fallback, and lets the built-in
+//!   loopback listener ([`RedirectListener`], RFC 8252) catch the redirect;
+//! - [`HeadlessPresenter`]: for tests and automated servers that approve at once: a plain GET
+//!   of the authorization URL, the code read from the `Location` header;
+//! - its own: any implementation, e.g. one that shows the URL in the host's UI and returns the
+//!   redirect URL its own redirect handler received.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::handler::BoxFuture;
+use crate::oauth::error::OAuthError;
+
+/// What the presenter is asked to show.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    /// The authorization URL to open.
+    pub url: Url,
+    /// Where the authorization server will redirect (the built-in listener's address).
+    pub redirect_uri: Url,
+}
+
+/// Shows the authorization URL to the user.
+pub trait AuthorizationPresenter: Send + Sync + 'static {
+    /// Present the request. Return `Some(redirect URL)` when the presenter obtained the
+    /// redirect itself, or `None` to let the built-in loopback listener receive it.
+    fn present<'a>(
+        &'a self,
+        request: &'a AuthorizationRequest,
+    ) -> BoxFuture<'a, Result<Option<Url>, OAuthError>>;
+}
+
+/// Opens the system browser and prints the URL; the loopback listener gets the redirect.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserPresenter {
+    /// Don't try to open a browser; only print the URL (e.g. over SSH).
+    pub print_only: bool,
+}
+
+impl AuthorizationPresenter for BrowserPresenter {
+    fn present<'a>(
+        &'a self,
+        request: &'a AuthorizationRequest,
+    ) -> BoxFuture<'a, Result<Option<Url>, OAuthError>> {
+        Box::pin(async move {
+            let opened = !self.print_only && open_browser(request.url.as_str());
+            eprintln!(
+                "{} {}",
+                if opened {
+                    "Opened your browser to sign in. If it did not open, visit:"
+                } else {
+                    "To sign in, open this URL in a browser:"
+                },
+                request.url
+            );
+            Ok(None)
+        })
+    }
+}
+
+/// Try to open `url` in a browser: `$BROWSER` (a `:`-separated list, `%s` replaced by the URL,
+/// as Python's `webbrowser` and xdg-utils read it), then the platform's opener.
+pub fn open_browser(url: &str) -> bool {
+    if let Ok(list) = std::env::var("BROWSER") {
+        for cmd in list.split(':').filter(|c| !c.trim().is_empty()) {
+            let mut words = cmd.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+            if words.is_empty() {
+                continue;
+            }
+            if words.iter().any(|w| w.contains("%s")) {
+                for w in &mut words {
+                    *w = w.replace("%s", url);
+                }
+            } else {
+                words.push(url.to_owned());
+            }
+            if spawn_detached(&words[0], &words[1..]) {
+                return true;
+            }
+        }
+    }
+    let opener: &[&str] = if cfg!(target_os = "macos") {
+        &["open"]
+    } else if cfg!(windows) {
+        &["cmd", "/C", "start", ""]
+    } else {
+        &["xdg-open"]
+    };
+    let mut args: Vec<String> = opener[1..].iter().map(|s| (*s).to_owned()).collect();
+    args.push(url.to_owned());
+    spawn_detached(opener[0], &args)
+}
+
+fn spawn_detached(program: &str, args: &[String]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_ok()
+}
+
+/// Follows the authorization URL with one GET and returns the `Location` it redirects to: for
+/// authorization servers that approve without a user (tests, the conformance suite).
+#[derive(Debug, Clone)]
+pub struct HeadlessPresenter {
+    client: reqwest::Client,
+}
+
+impl HeadlessPresenter {
+    /// A presenter with its own HTTP client (no redirects followed).
+    pub fn new() -> Result<Self, OAuthError> {
+        crate::runtime::install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| OAuthError::Presenter(e.to_string()))?;
+        Ok(HeadlessPresenter { client })
+    }
+}
+
+impl AuthorizationPresenter for HeadlessPresenter {
+    fn present<'a>(
+        &'a self,
+        request: &'a AuthorizationRequest,
+    ) -> BoxFuture<'a, Result<Option<Url>, OAuthError>> {
+        Box::pin(async move {
+            let resp = self
+                .client
+                .get(request.url.clone())
+                .send()
+                .await
+                .map_err(|e| OAuthError::Presenter(e.without_url().to_string()))?;
+            let status = resp.status();
+            let loc = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| {
+                    OAuthError::Presenter(format!(
+                        "the authorization endpoint answered {status} without a redirect"
+                    ))
+                })?;
+            let url = request
+                .url
+                .join(loc)
+                .map_err(|e| OAuthError::Presenter(format!("bad Location: {e}")))?;
+            Ok(Some(url))
+        })
+    }
+}
+
+impl<F> AuthorizationPresenter for F
+where
+    F: Fn(&AuthorizationRequest) -> Result<Option<Url>, OAuthError> + Send + Sync + 'static,
+{
+    fn present<'a>(
+        &'a self,
+        request: &'a AuthorizationRequest,
+    ) -> BoxFuture<'a, Result<Option<Url>, OAuthError>> {
+        let out = self(request);
+        Box::pin(async move { out })
+    }
+}
+
+/// A shared presenter.
+pub type Presenter = Arc<dyn AuthorizationPresenter>;
+
+/// The RFC 8252 loopback redirect listener: `http://127.0.0.1:PORT/callback`.
+pub struct RedirectListener {
+    listener: TcpListener,
+    redirect_uri: Url,
+}
+
+const PAGE_OK: &str = "<!doctype html><meta charset=utf-8><title>Signed in</title>\
+<body style=\"font-family:sans-serif;margin:3em\"><h1>Signed in</h1>\
+<p>You may close this tab and return to the application.</p>";
+const PAGE_BAD: &str = "<!doctype html><meta charset=utf-8><title>Not signed in</title>\
+<body style=\"font-family:sans-serif;margin:3em\"><h1>This sign-in response is not the one expected</h1>\
+<p>Return to the application and try again.</p>";
+
+impl RedirectListener {
+    /// Listen on 127.0.0.1 at `port` (0: any free port).
+    pub async fn bind(port: u16) -> Result<Self, OAuthError> {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| OAuthError::Presenter(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| OAuthError::Presenter(e.to_string()))?
+            .port();
+        let redirect_uri = Url::parse(&format!("http://127.0.0.1:{port}/callback"))
+            .map_err(|e| OAuthError::Presenter(e.to_string()))?;
+        Ok(RedirectListener {
+            listener,
+            redirect_uri,
+        })
+    }
+
+    /// The redirect URI to register and send.
+    pub fn redirect_uri(&self) -> &Url {
+        &self.redirect_uri
+    }
+
+    /// Wait for the browser's redirect carrying `state`; other requests (a favicon, a stale
+    /// tab with another state) are answered and ignored.
+    pub async fn wait(&self, state: &str, timeout: Duration) -> Result<Url, OAuthError> {
+        let fut = async {
+            loop {
+                let Ok((mut sock, _)) = self.listener.accept().await else {
+                    continue;
+                };
+                let mut buf = vec![0u8; 8192];
+                let mut n = 0;
+                // Read the request head (the request line is all we need).
+                while n < buf.len() {
+                    match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf[n..])).await {
+                        Ok(Ok(0)) | Err(_) | Ok(Err(_)) => break,
+                        Ok(Ok(k)) => {
+                            n += k;
+                            if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                                break;
+                            }
+                        }
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf[..n]);
+                let target = head
+                    .lines()
+                    .next()
+                    .and_then(|l| l.strip_prefix("GET "))
+                    .and_then(|l| l.split(' ').next())
+                    .unwrap_or("");
+                let url = self.redirect_uri.join(target).ok();
+                let ours = url.as_ref().is_some_and(|u| {
+                    u.path() == self.redirect_uri.path()
+                        && u.query_pairs().any(|(k, v)| k == "state" && v == state)
+                });
+                let (status, page) = if ours {
+                    ("200 OK", PAGE_OK)
+                } else if url.as_ref().is_some_and(|u| u.path() == self.redirect_uri.path()) {
+                    ("400 Bad Request", PAGE_BAD)
+                } else {
+                    ("404 Not Found", "")
+                };
+                let resp = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+                let _ = sock.shutdown().await;
+                if ours {
+                    if let Some(u) = url {
+                        return u;
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| OAuthError::RedirectTimeout {
+                secs: timeout.as_secs(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn listener_takes_the_right_state_only() {
+        let l = RedirectListener::bind(0).await.unwrap();
+        let uri = l.redirect_uri().clone();
+        assert_eq!(uri.host_str(), Some("127.0.0.1"));
+        assert_eq!(uri.path(), "/callback");
+        let port = uri.port().unwrap();
+        let hit = |path: String| async move {
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+                .await
+                .unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out
+        };
+        let waiter = tokio::spawn(async move { l.wait("s1", Duration::from_secs(5)).await });
+        assert!(hit("/favicon.ico".into()).await.starts_with("HTTP/1.1 404"));
+        assert!(hit("/callback?code=c&state=wrong".into()).await.starts_with("HTTP/1.1 400"));
+        let ok = hit("/callback?code=c&state=s1&iss=https%3A%2F%2Fas".into()).await;
+        assert!(ok.starts_with("HTTP/1.1 200") && ok.contains("close this tab"));
+        let got = waiter.await.unwrap().unwrap();
+        assert!(got.query_pairs().any(|(k, v)| k == "code" && v == "c"));
+    }
+
+    #[tokio::test]
+    async fn listener_times_out() {
+        let l = RedirectListener::bind(0).await.unwrap();
+        assert!(matches!(
+            l.wait("s", Duration::from_millis(50)).await,
+            Err(OAuthError::RedirectTimeout { .. })
+        ));
+    }
+}

@@ -1,0 +1,357 @@
+//! The token endpoint: every grant's request (authorization code, refresh, client
+//! credentials, jwt-bearer, token exchange), client authentication, DPoP with server nonces,
+//! and the token set with its absolute expiry.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::oauth::dpop::DpopKey;
+use crate::oauth::error::OAuthError;
+use crate::oauth::http::{excerpt, OAuthHttp};
+use crate::oauth::jwt::{client_assertion, now_secs, SigningKey};
+use crate::secret::Secret;
+
+/// Tokens from one grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    /// The access token.
+    #[serde(with = "secret_serde")]
+    pub access_token: Secret,
+    /// `Bearer` or `DPoP`.
+    pub token_type: String,
+    /// The refresh token, if one was issued.
+    #[serde(default, with = "opt_secret_serde", skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// When the access token expires, in seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    /// The scopes granted (as the server said, else as requested).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl TokenSet {
+    /// Whether the access token expires within `margin_secs` (or has expired).
+    pub fn expires_within(&self, margin_secs: u64) -> bool {
+        self.expires_at
+            .is_some_and(|at| now_secs() + margin_secs >= at)
+    }
+
+    /// Whether it is a DPoP-bound token.
+    pub fn is_dpop(&self) -> bool {
+        self.token_type.eq_ignore_ascii_case("dpop")
+    }
+}
+
+mod secret_serde {
+    use crate::secret::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(s.expose())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        Ok(Secret::new(String::deserialize(d)?))
+    }
+}
+
+mod opt_secret_serde {
+    use crate::secret::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(s: &Option<Secret>, ser: S) -> Result<S::Ok, S::Error> {
+        match s {
+            Some(s) => ser.serialize_some(s.expose()),
+            None => ser.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map(Secret::new))
+    }
+}
+
+/// How the client authenticates at the token endpoint.
+#[derive(Clone)]
+pub enum ClientAuth {
+    /// A public client: `client_id` in the form.
+    None {
+        /// The client id.
+        client_id: String,
+    },
+    /// `client_secret_basic`: HTTP Basic with the form-encoded id and secret.
+    SecretBasic {
+        /// The client id.
+        client_id: String,
+        /// The secret.
+        secret: Secret,
+    },
+    /// `client_secret_post`: id and secret in the form.
+    SecretPost {
+        /// The client id.
+        client_id: String,
+        /// The secret.
+        secret: Secret,
+    },
+    /// `private_key_jwt`: a signed client assertion.
+    PrivateKeyJwt {
+        /// The client id.
+        client_id: String,
+        /// The signing key.
+        key: Arc<SigningKey>,
+    },
+}
+
+impl std::fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClientAuth({}, client_id={})", self.method(), self.client_id())
+    }
+}
+
+impl ClientAuth {
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        match self {
+            ClientAuth::None { client_id }
+            | ClientAuth::SecretBasic { client_id, .. }
+            | ClientAuth::SecretPost { client_id, .. }
+            | ClientAuth::PrivateKeyJwt { client_id, .. } => client_id,
+        }
+    }
+
+    /// The `token_endpoint_auth_method` name.
+    pub fn method(&self) -> &'static str {
+        match self {
+            ClientAuth::None { .. } => "none",
+            ClientAuth::SecretBasic { .. } => "client_secret_basic",
+            ClientAuth::SecretPost { .. } => "client_secret_post",
+            ClientAuth::PrivateKeyJwt { .. } => "private_key_jwt",
+        }
+    }
+
+    /// Add this authentication to a token-endpoint request.
+    pub(crate) fn apply(
+        &self,
+        form: &mut Vec<(&'static str, String)>,
+        headers: &mut HeaderMap,
+        audience: &str,
+    ) -> Result<(), OAuthError> {
+        match self {
+            ClientAuth::None { client_id } => form.push(("client_id", client_id.clone())),
+            ClientAuth::SecretBasic { client_id, secret } => {
+                // RFC 6749 §2.3.1: both parts form-urlencoded before Base64.
+                let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                let raw = format!("{}:{}", enc(client_id), enc(secret.expose()));
+                let mut v = HeaderValue::from_str(&format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                ))
+                .map_err(|_| OAuthError::Config("the client credentials are not header-safe".into()))?;
+                v.set_sensitive(true);
+                headers.insert(AUTHORIZATION, v);
+            }
+            ClientAuth::SecretPost { client_id, secret } => {
+                form.push(("client_id", client_id.clone()));
+                form.push(("client_secret", secret.expose().to_owned()));
+            }
+            ClientAuth::PrivateKeyJwt { client_id, key } => {
+                form.push(("client_id", client_id.clone()));
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                form.push(("client_assertion", client_assertion(key, client_id, audience)?));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Add client authentication to a request to any endpoint of the authorization server
+/// (token, revocation).
+pub fn apply_client_auth(
+    auth: &ClientAuth,
+    form: &mut Vec<(&'static str, String)>,
+    headers: &mut HeaderMap,
+    audience: &str,
+) -> Result<(), OAuthError> {
+    auth.apply(form, headers, audience)
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorResponse {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// One token-endpoint call.
+pub struct TokenRequest<'a> {
+    /// The token endpoint.
+    pub endpoint: &'a Url,
+    /// The audience of a client assertion (the authorization server's issuer).
+    pub issuer: &'a str,
+    /// Client authentication.
+    pub auth: &'a ClientAuth,
+    /// The grant's parameters (`grant_type`, `code`, `resource`, …).
+    pub form: Vec<(&'static str, String)>,
+    /// The DPoP key, when tokens are DPoP-bound.
+    pub dpop: Option<&'a DpopKey>,
+    /// The scopes asked for (the token set's scopes when the server does not say).
+    pub requested_scopes: &'a [String],
+    /// Names the step in errors (`token request`, `refresh`, …).
+    pub what: &'a str,
+}
+
+/// Send a token request (retrying once with the server's DPoP nonce when it asks for one)
+/// and read the token set.
+pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet, OAuthError> {
+    let mut nonce_retry = false;
+    loop {
+        let mut form = req.form.clone();
+        let mut headers = HeaderMap::new();
+        req.auth.apply(&mut form, &mut headers, req.issuer)?;
+        if let Some(k) = req.dpop {
+            let proof = k.proof("POST", req.endpoint, None)?;
+            headers.insert(
+                "dpop",
+                HeaderValue::from_str(&proof).map_err(|_| OAuthError::Key("bad DPoP proof".into()))?,
+            );
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = http.post_form(req.endpoint, &pairs, headers, req.what).await?;
+        if let (Some(k), Some(n)) = (req.dpop, reply.headers.get("dpop-nonce")) {
+            if let Ok(n) = n.to_str() {
+                k.set_nonce(req.endpoint, n);
+            }
+        }
+        if (200..300).contains(&reply.status) {
+            let t: TokenResponse =
+                serde_json::from_slice(&reply.body).map_err(|e| OAuthError::BadResponse {
+                    what: req.what.to_owned(),
+                    reason: format!("not a token response: {e}"),
+                })?;
+            return token_set(t, req.requested_scopes, req.what);
+        }
+        match serde_json::from_slice::<ErrorResponse>(&reply.body) {
+            Ok(e) if e.error == "use_dpop_nonce" && req.dpop.is_some() && !nonce_retry => {
+                nonce_retry = true;
+                continue;
+            }
+            Ok(e) => {
+                return Err(OAuthError::Server {
+                    what: req.what.to_owned(),
+                    error: e.error,
+                    description: e.error_description,
+                })
+            }
+            Err(_) => {
+                return Err(OAuthError::BadResponse {
+                    what: req.what.to_owned(),
+                    reason: format!("HTTP {}: {}", reply.status, excerpt(&reply.body)),
+                })
+            }
+        }
+    }
+}
+
+fn token_set(t: TokenResponse, requested: &[String], what: &str) -> Result<TokenSet, OAuthError> {
+    let token_type = t.token_type.unwrap_or_else(|| "Bearer".into());
+    if !token_type.eq_ignore_ascii_case("bearer") && !token_type.eq_ignore_ascii_case("dpop") {
+        return Err(OAuthError::BadResponse {
+            what: what.to_owned(),
+            reason: format!("unsupported token_type `{token_type}`"),
+        });
+    }
+    if t.access_token.is_empty() {
+        return Err(OAuthError::BadResponse {
+            what: what.to_owned(),
+            reason: "empty access_token".into(),
+        });
+    }
+    let expires_in = match t.expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        Some(serde_json::Value::String(s)) => s.parse().ok(),
+        _ => None,
+    };
+    Ok(TokenSet {
+        access_token: Secret::new(t.access_token),
+        token_type,
+        refresh_token: t.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
+        expires_at: expires_in.map(|s| now_secs() + s),
+        scopes: match t.scope {
+            Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
+            None => requested.to_vec(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_sets_track_absolute_expiry_and_hide_secrets() {
+        let t = token_set(
+            TokenResponse {
+                access_token: "canary-access".into(),
+                token_type: Some("bearer".into()),
+                expires_in: Some(serde_json::json!(3600)),
+                refresh_token: Some("canary-refresh".into()),
+                scope: None,
+            },
+            &["a".into()],
+            "t",
+        )
+        .unwrap();
+        assert!(!t.expires_within(60));
+        assert!(t.expires_within(4000));
+        assert_eq!(t.scopes, vec!["a"]);
+        let dbg = format!("{t:?}");
+        assert!(!dbg.contains("canary"), "{dbg}");
+        let bad = token_set(
+            TokenResponse {
+                access_token: "x".into(),
+                token_type: Some("mac".into()),
+                expires_in: None,
+                refresh_token: None,
+                scope: None,
+            },
+            &[],
+            "t",
+        );
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn basic_auth_encodes_both_parts() {
+        let a = ClientAuth::SecretBasic {
+            client_id: "id:1".into(),
+            secret: Secret::new("s e/c"),
+        };
+        let mut form = Vec::new();
+        let mut h = HeaderMap::new();
+        a.apply(&mut form, &mut h, "https://as").unwrap();
+        let v = h[AUTHORIZATION].to_str().unwrap();
+        let dec = base64::engine::general_purpose::STANDARD
+            .decode(v.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        assert_eq!(String::from_utf8(dec).unwrap(), "id%3A1:s+e%2Fc");
+        assert!(form.is_empty());
+        assert!(!format!("{a:?}").contains("s e/c"));
+    }
+}
