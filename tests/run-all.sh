@@ -27,14 +27,10 @@ step "Rust tests"
 cargo test --workspace --quiet 2>&1 | tee "$ROOT/target/rust-tests.log"
 
 CLIENT="$ROOT/target/debug/mcp-conformance-client"
-step "Conformance: stable suite"
-node tests/conformance/run.mjs --flavor stable --client "$CLIENT" -v \
-  initialize tools_call elicitation-sep1034-client-defaults sse-retry
+step "Conformance: stable suite (every client scenario)"
+node tests/conformance/run.mjs --flavor stable --client "$CLIENT" -v --all
 
-step "Conformance: alpha suite (2025-11-25 and 2026-07-28 scenarios)"
-node tests/conformance/run.mjs --flavor alpha --client "$CLIENT" -v \
-  initialize tools_call elicitation-sep1034-client-defaults sse-retry \
-  request-metadata sep-2322-client-request-state http-standard-headers http-custom-headers \
-  http-invalid-tool-headers json-schema-ref-no-deref json-schema-2020-12-preservation
+step "Conformance: alpha suite (every client scenario but the Skills extension, sep-2640-*)"
+node tests/conformance/run.mjs --flavor alpha --client "$CLIENT" -v --all --exclude 'sep-2640-*'
 
 step "Done in $(( $(date +%s) - t0 )) s"

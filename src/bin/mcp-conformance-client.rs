@@ -10,8 +10,8 @@
 
 use std::process::ExitCode;
 
-use mcp_client::oauth::{Grant, HeadlessPresenter, OAuthConfig};
-use mcp_client::{Client, ClientBuilder, Error, RpcError, SyncHandler};
+use mcp_client::oauth::{EnterpriseGrant, Grant, HeadlessPresenter, OAuthConfig};
+use mcp_client::{Client, ClientBuilder, Error, RpcError, Secret, SyncHandler};
 use serde_json::{json, Value};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -61,7 +61,10 @@ fn oauth_config(scenario: &str) -> Result<OAuthConfig, Error> {
     match scenario {
         "auth/client-credentials-basic" => {
             cfg = cfg
-                .client(&s("client_id").unwrap_or_default(), s("client_secret").as_deref())
+                .client(
+                    &s("client_id").unwrap_or_default(),
+                    s("client_secret").as_deref(),
+                )
                 .grant(Grant::ClientCredentials);
         }
         "auth/client-credentials-jwt" => {
@@ -72,6 +75,27 @@ fn oauth_config(scenario: &str) -> Result<OAuthConfig, Error> {
                     s("signing_algorithm").as_deref(),
                 )
                 .grant(Grant::ClientCredentials);
+        }
+        "auth/wif-jwt-bearer" => {
+            cfg = cfg
+                .client(&s("client_id").unwrap_or_default(), None)
+                .grant(Grant::JwtBearer {
+                    assertion: Secret::new(s("valid_jwt").unwrap_or_default()),
+                });
+        }
+        "auth/cross-app-access-complete-flow" | "auth/enterprise-managed-authorization" => {
+            cfg = cfg
+                .client(
+                    &s("client_id").unwrap_or_default(),
+                    s("client_secret").as_deref(),
+                )
+                .grant(Grant::EnterpriseManaged(EnterpriseGrant {
+                    idp_token_endpoint: s("idp_token_endpoint").unwrap_or_default(),
+                    idp_client_id: s("idp_client_id").unwrap_or_default(),
+                    idp_client_secret: None,
+                    subject_token: Secret::new(s("idp_id_token").unwrap_or_default()),
+                    subject_token_type: "urn:ietf:params:oauth:token-type:id_token".into(),
+                }));
         }
         _ => {
             if let Some(id) = s("client_id") {

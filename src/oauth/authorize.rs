@@ -45,13 +45,13 @@ pub fn begin(
     scopes: &[String],
     resource: &str,
 ) -> Result<PendingAuthorization, OAuthError> {
-    let endpoint = meta
-        .authorization_endpoint
-        .as_deref()
-        .ok_or_else(|| OAuthError::BadMetadata {
-            what: "authorization server metadata".into(),
-            reason: "no authorization_endpoint".into(),
-        })?;
+    let endpoint =
+        meta.authorization_endpoint
+            .as_deref()
+            .ok_or_else(|| OAuthError::BadMetadata {
+                what: "authorization server metadata".into(),
+                reason: "no authorization_endpoint".into(),
+            })?;
     let mut url = crate::oauth::http::endpoint(endpoint, "authorization_endpoint")?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let state = CsrfToken::new_random();
@@ -146,7 +146,14 @@ mod tests {
     #[test]
     fn request_carries_pkce_state_scope_and_resource() {
         let ru = Url::parse("http://127.0.0.1:5/callback").unwrap();
-        let p = begin(&meta(false), "cid", &ru, &["a".into(), "b".into()], "https://mcp/x").unwrap();
+        let p = begin(
+            &meta(false),
+            "cid",
+            &ru,
+            &["a".into(), "b".into()],
+            "https://mcp/x",
+        )
+        .unwrap();
         let q: std::collections::HashMap<_, _> = p.url.query_pairs().into_owned().collect();
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["code_challenge_method"], "S256");
@@ -162,20 +169,37 @@ mod tests {
         let ru = Url::parse("http://127.0.0.1:5/callback").unwrap();
         let p = begin(&meta(true), "cid", &ru, &[], "https://mcp").unwrap();
         assert_eq!(
-            finish(&p, &redirect(&p, "&code=c1&iss=https%3A%2F%2Fas.example%2Ft")).unwrap(),
+            finish(
+                &p,
+                &redirect(&p, "&code=c1&iss=https%3A%2F%2Fas.example%2Ft")
+            )
+            .unwrap(),
             "c1"
         );
-        assert!(matches!(finish(&p, &redirect(&p, "&code=c1")), Err(OAuthError::IssuerCheck(_))));
+        assert!(matches!(
+            finish(&p, &redirect(&p, "&code=c1")),
+            Err(OAuthError::IssuerCheck(_))
+        ));
         // No normalisation: a trailing slash or case change is a mismatch.
         assert!(matches!(
-            finish(&p, &redirect(&p, "&code=c1&iss=https%3A%2F%2Fas.example%2Ft%2F")),
+            finish(
+                &p,
+                &redirect(&p, "&code=c1&iss=https%3A%2F%2Fas.example%2Ft%2F")
+            ),
             Err(OAuthError::IssuerCheck(_))
         ));
         // A mismatched iss hides the error details.
-        let e = finish(&p, &redirect(&p, "&error=access_denied&iss=https%3A%2F%2Fevil")).unwrap_err();
+        let e = finish(
+            &p,
+            &redirect(&p, "&error=access_denied&iss=https%3A%2F%2Fevil"),
+        )
+        .unwrap_err();
         assert!(matches!(e, OAuthError::IssuerCheck(_)));
         let bad_state = Url::parse("http://127.0.0.1:1/callback?state=x&code=c").unwrap();
-        assert!(matches!(finish(&p, &bad_state), Err(OAuthError::StateMismatch)));
+        assert!(matches!(
+            finish(&p, &bad_state),
+            Err(OAuthError::StateMismatch)
+        ));
 
         let p = begin(&meta(false), "cid", &ru, &[], "https://mcp").unwrap();
         assert_eq!(finish(&p, &redirect(&p, "&code=c2")).unwrap(), "c2");
@@ -184,7 +208,10 @@ mod tests {
             Err(OAuthError::IssuerCheck(_))
         ));
         assert!(matches!(
-            finish(&p, &redirect(&p, "&error=access_denied&error_description=no")),
+            finish(
+                &p,
+                &redirect(&p, "&error=access_denied&error_description=no")
+            ),
             Err(OAuthError::Denied { .. })
         ));
     }

@@ -242,7 +242,14 @@ mod tests {
 
     #[test]
     fn garbage_does_not_panic() {
-        for h in ["", ",,,", "=", "Bearer ===", "Bearer a=\"unterminated", "\u{1F600} x=y"] {
+        for h in [
+            "",
+            ",,,",
+            "=",
+            "Bearer ===",
+            "Bearer a=\"unterminated",
+            "\u{1F600} x=y",
+        ] {
             let _ = parse(h);
         }
     }

@@ -115,7 +115,8 @@ pub fn resource_matches(server: &Url, resource: &str) -> bool {
         return false;
     };
     if r.scheme() != server.scheme()
-        || r.host_str().map(str::to_ascii_lowercase) != server.host_str().map(str::to_ascii_lowercase)
+        || r.host_str().map(str::to_ascii_lowercase)
+            != server.host_str().map(str::to_ascii_lowercase)
         || r.port_or_known_default() != server.port_or_known_default()
     {
         return false;
@@ -249,7 +250,10 @@ fn parse_auth_server_metadata(doc: Value, url: &Url) -> Result<AuthServerMetadat
         ("authorization_endpoint", &meta.authorization_endpoint),
         ("token_endpoint", &meta.token_endpoint),
         ("registration_endpoint", &meta.registration_endpoint),
-        ("device_authorization_endpoint", &meta.device_authorization_endpoint),
+        (
+            "device_authorization_endpoint",
+            &meta.device_authorization_endpoint,
+        ),
         ("revocation_endpoint", &meta.revocation_endpoint),
     ] {
         if let Some(e) = e {
@@ -333,14 +337,23 @@ mod tests {
                 "https://auth.ex.com/tenant1/.well-known/openid-configuration"
             ]
         );
-        assert_eq!(auth_server_metadata_urls(&u("https://auth.ex.com")).len(), 2);
+        assert_eq!(
+            auth_server_metadata_urls(&u("https://auth.ex.com")).len(),
+            2
+        );
     }
 
     #[test]
     fn canonical_and_matching() {
-        assert_eq!(canonical_resource(&u("HTTPS://Ex.COM/mcp/")), "https://ex.com/mcp");
+        assert_eq!(
+            canonical_resource(&u("HTTPS://Ex.COM/mcp/")),
+            "https://ex.com/mcp"
+        );
         assert_eq!(canonical_resource(&u("https://ex.com/")), "https://ex.com");
-        assert_eq!(canonical_resource(&u("https://ex.com:8443/mcp?x=1#f")), "https://ex.com:8443/mcp");
+        assert_eq!(
+            canonical_resource(&u("https://ex.com:8443/mcp?x=1#f")),
+            "https://ex.com:8443/mcp"
+        );
         let s = u("https://ex.com/mcp");
         assert!(resource_matches(&s, "https://ex.com/mcp"));
         assert!(resource_matches(&s, "https://ex.com"));
@@ -361,7 +374,8 @@ mod tests {
             validate_auth_server_metadata(bad, "https://a", &url),
             Err(OAuthError::IssuerMismatch { .. })
         ));
-        let insecure = serde_json::json!({"issuer": "https://a", "token_endpoint": "http://evil/token"});
+        let insecure =
+            serde_json::json!({"issuer": "https://a", "token_endpoint": "http://evil/token"});
         assert!(matches!(
             validate_auth_server_metadata(insecure, "https://a", &url),
             Err(OAuthError::InsecureEndpoint { .. })

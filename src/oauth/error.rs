@@ -110,7 +110,9 @@ pub enum OAuthError {
         description: Option<String>,
     },
     /// The redirect's `state` does not match the request's.
-    #[error("the authorization response's state does not match the request (possible CSRF): ignored")]
+    #[error(
+        "the authorization response's state does not match the request (possible CSRF): ignored"
+    )]
     StateMismatch,
     /// The redirect's `iss` is missing where required, or differs from the issuer (RFC 9207).
     #[error("the authorization response's issuer check failed ({0}): possible mix-up attack, the code was not used")]
@@ -119,7 +121,9 @@ pub enum OAuthError {
     #[error("the authorization response has no code")]
     NoCode,
     /// Waiting for the browser's redirect timed out.
-    #[error("no authorization response within {secs} s (was the sign-in finished in the browser?)")]
+    #[error(
+        "no authorization response within {secs} s (was the sign-in finished in the browser?)"
+    )]
     RedirectTimeout {
         /// The timeout.
         secs: u64,

@@ -86,7 +86,11 @@ impl OAuthHttp {
     }
 
     /// GET a JSON document. `Ok(None)` for 404 / 405 / 410 (not there: try the next place).
-    pub async fn get_json(&self, url: &Url, what: &str) -> Result<Option<(Url, Value)>, OAuthError> {
+    pub async fn get_json(
+        &self,
+        url: &Url,
+        what: &str,
+    ) -> Result<Option<(Url, Value)>, OAuthError> {
         if !is_secure_or_loopback(url) {
             return Err(OAuthError::InsecureEndpoint {
                 url: redact_url(url),
@@ -94,7 +98,9 @@ impl OAuthHttp {
         }
         let mut h = HeaderMap::new();
         h.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let reply = self.send(self.client.get(url.clone()).headers(h), url, what).await?;
+        let reply = self
+            .send(self.client.get(url.clone()).headers(h), url, what)
+            .await?;
         match reply.status {
             200..=299 => Ok(Some((url.clone(), reply.json(what)?))),
             404 | 405 | 410 => Ok(None),
@@ -134,7 +140,12 @@ impl OAuthHttp {
     }
 
     /// POST JSON (dynamic client registration); the reply whatever its status.
-    pub async fn post_json(&self, url: &Url, body: &Value, what: &str) -> Result<Reply, OAuthError> {
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        body: &Value,
+        what: &str,
+    ) -> Result<Reply, OAuthError> {
         if !is_secure_or_loopback(url) {
             return Err(OAuthError::InsecureEndpoint {
                 url: redact_url(url),
@@ -178,7 +189,10 @@ impl OAuthHttp {
 
 /// Build the reqwest client for OAuth requests: no redirects (an authorization server's
 /// redirect must never carry a code or a secret elsewhere), the MCP client's TLS settings.
-pub fn build_client(config: &crate::ClientConfig, timeout: Duration) -> crate::Result<reqwest::Client> {
+pub fn build_client(
+    config: &crate::ClientConfig,
+    timeout: Duration,
+) -> crate::Result<reqwest::Client> {
     crate::runtime::install_crypto_provider();
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

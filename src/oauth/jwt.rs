@@ -145,11 +145,20 @@ impl SigningKey {
         );
         let rng = SystemRandom::new();
         let sig = match &self.inner {
-            Inner::Es256(k) => k.sign(&rng, input.as_bytes()).map_err(key_err)?.as_ref().to_vec(),
+            Inner::Es256(k) => k
+                .sign(&rng, input.as_bytes())
+                .map_err(key_err)?
+                .as_ref()
+                .to_vec(),
             Inner::Rs256(k) => {
                 let mut sig = vec![0; k.public().modulus_len()];
-                k.sign(&signature::RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig)
-                    .map_err(key_err)?;
+                k.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &rng,
+                    input.as_bytes(),
+                    &mut sig,
+                )
+                .map_err(key_err)?;
                 sig
             }
         };
@@ -158,7 +167,10 @@ impl SigningKey {
 }
 
 fn trim_zeros(b: &[u8]) -> &[u8] {
-    let i = b.iter().position(|&x| x != 0).unwrap_or(b.len().saturating_sub(1));
+    let i = b
+        .iter()
+        .position(|&x| x != 0)
+        .unwrap_or(b.len().saturating_sub(1));
     &b[i..]
 }
 
@@ -215,7 +227,10 @@ mod tests {
         let (key, pkcs8) = SigningKey::generate_es256().unwrap();
         assert_eq!(key.alg(), "ES256");
         let jwt = key
-            .sign(json!({"typ": "dpop+jwt", "jwk": key.public_jwk()}), &json!({"a": 1}))
+            .sign(
+                json!({"typ": "dpop+jwt", "jwk": key.public_jwk()}),
+                &json!({"a": 1}),
+            )
             .unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);

@@ -47,6 +47,25 @@ pub enum Grant {
         /// The assertion.
         assertion: Secret,
     },
+    /// Enterprise-managed authorization (SEP-990): the user's identity-provider token is
+    /// exchanged at the IdP (RFC 8693) for an identity assertion grant (ID-JAG) for this
+    /// authorization server, which is then redeemed with the jwt-bearer grant (RFC 7523).
+    EnterpriseManaged(EnterpriseGrant),
+}
+
+/// The identity provider side of [`Grant::EnterpriseManaged`].
+#[derive(Clone)]
+pub struct EnterpriseGrant {
+    /// The IdP's token endpoint.
+    pub idp_token_endpoint: String,
+    /// This client's id at the IdP.
+    pub idp_client_id: String,
+    /// Its secret at the IdP, if it is confidential there.
+    pub idp_client_secret: Option<Secret>,
+    /// The token to exchange (usually the user's ID token).
+    pub subject_token: Secret,
+    /// Its type (default `urn:ietf:params:oauth:token-type:id_token`).
+    pub subject_token_type: String,
 }
 
 impl std::fmt::Debug for Grant {
@@ -55,6 +74,7 @@ impl std::fmt::Debug for Grant {
             Grant::AuthorizationCode => "AuthorizationCode",
             Grant::ClientCredentials => "ClientCredentials",
             Grant::JwtBearer { .. } => "JwtBearer([redacted])",
+            Grant::EnterpriseManaged(_) => "EnterpriseManaged([redacted])",
         })
     }
 }
@@ -112,7 +132,10 @@ impl std::fmt::Debug for OAuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OAuthConfig")
             .field("registration", &self.registration)
-            .field("private_key", &self.private_key_pem.as_ref().map(|_| "[redacted]"))
+            .field(
+                "private_key",
+                &self.private_key_pem.as_ref().map(|_| "[redacted]"),
+            )
             .field("scopes", &self.scopes)
             .field("grant", &self.grant)
             .field("redirect_port", &self.redirect_port)
@@ -174,7 +197,7 @@ impl OAuthConfig {
         if !matches!(self.grant, Grant::AuthorizationCode) {
             self.registration.grant_types = match &self.grant {
                 Grant::ClientCredentials => vec!["client_credentials".into()],
-                Grant::JwtBearer { .. } => {
+                Grant::JwtBearer { .. } | Grant::EnterpriseManaged(_) => {
                     vec!["urn:ietf:params:oauth:grant-type:jwt-bearer".into()]
                 }
                 Grant::AuthorizationCode => unreachable_grant(),

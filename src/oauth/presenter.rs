@@ -71,7 +71,10 @@ impl AuthorizationPresenter for BrowserPresenter {
 pub fn open_browser(url: &str) -> bool {
     if let Ok(list) = std::env::var("BROWSER") {
         for cmd in list.split(':').filter(|c| !c.trim().is_empty()) {
-            let mut words = cmd.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+            let mut words = cmd
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>();
             if words.is_empty() {
                 continue;
             }
@@ -192,9 +195,9 @@ const PAGE_BAD: &str = "<!doctype html><meta charset=utf-8><title>Not signed in<
 impl RedirectListener {
     /// Listen on 127.0.0.1 at `port` (0: any free port).
     pub async fn bind(port: u16) -> Result<Self, OAuthError> {
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .await
-            .map_err(|e| OAuthError::Presenter(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+            OAuthError::Presenter(format!("cannot listen on 127.0.0.1:{port}: {e}"))
+        })?;
         let port = listener
             .local_addr()
             .map_err(|e| OAuthError::Presenter(e.to_string()))?
@@ -224,7 +227,9 @@ impl RedirectListener {
                 let mut n = 0;
                 // Read the request head (the request line is all we need).
                 while n < buf.len() {
-                    match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf[n..])).await {
+                    match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf[n..]))
+                        .await
+                    {
                         Ok(Ok(0)) | Err(_) | Ok(Err(_)) => break,
                         Ok(Ok(k)) => {
                             n += k;
@@ -248,7 +253,10 @@ impl RedirectListener {
                 });
                 let (status, page) = if ours {
                     ("200 OK", PAGE_OK)
-                } else if url.as_ref().is_some_and(|u| u.path() == self.redirect_uri.path()) {
+                } else if url
+                    .as_ref()
+                    .is_some_and(|u| u.path() == self.redirect_uri.path())
+                {
                     ("400 Bad Request", PAGE_BAD)
                 } else {
                     ("404 Not Found", "")
@@ -286,7 +294,9 @@ mod tests {
         assert_eq!(uri.path(), "/callback");
         let port = uri.port().unwrap();
         let hit = |path: String| async move {
-            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
             s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
                 .await
                 .unwrap();
@@ -296,7 +306,9 @@ mod tests {
         };
         let waiter = tokio::spawn(async move { l.wait("s1", Duration::from_secs(5)).await });
         assert!(hit("/favicon.ico".into()).await.starts_with("HTTP/1.1 404"));
-        assert!(hit("/callback?code=c&state=wrong".into()).await.starts_with("HTTP/1.1 400"));
+        assert!(hit("/callback?code=c&state=wrong".into())
+            .await
+            .starts_with("HTTP/1.1 400"));
         let ok = hit("/callback?code=c&state=s1&iss=https%3A%2F%2Fas".into()).await;
         assert!(ok.starts_with("HTTP/1.1 200") && ok.contains("close this tab"));
         let got = waiter.await.unwrap().unwrap();

@@ -129,7 +129,11 @@ impl OAuthProvider {
             has_refresh_token: s.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
             token_type: s.tokens.as_ref().map(|t| t.token_type.clone()),
             expires_at: s.tokens.as_ref().and_then(|t| t.expires_at),
-            scopes: s.tokens.as_ref().map(|t| t.scopes.clone()).unwrap_or_default(),
+            scopes: s
+                .tokens
+                .as_ref()
+                .map(|t| t.scopes.clone())
+                .unwrap_or_default(),
         }
     }
 
@@ -193,7 +197,12 @@ impl OAuthProvider {
     async fn refresh(&self) -> Result<(), OAuthError> {
         let (meta, reg, tokens, resource) = {
             let s = lock(&self.state);
-            (s.meta.clone(), s.registration.clone(), s.tokens.clone(), s.resource.clone())
+            (
+                s.meta.clone(),
+                s.registration.clone(),
+                s.tokens.clone(),
+                s.resource.clone(),
+            )
         };
         let (Some(meta), Some(reg), Some(tokens)) = (meta, reg, tokens) else {
             return Err(OAuthError::InteractionRequired("nothing to refresh".into()));
@@ -227,10 +236,12 @@ impl OAuthProvider {
         what: &str,
     ) -> Result<TokenSet, OAuthError> {
         let token_endpoint = endpoint(
-            meta.token_endpoint.as_deref().ok_or_else(|| OAuthError::BadMetadata {
-                what: "authorization server metadata".into(),
-                reason: "no token_endpoint".into(),
-            })?,
+            meta.token_endpoint
+                .as_deref()
+                .ok_or_else(|| OAuthError::BadMetadata {
+                    what: "authorization server metadata".into(),
+                    reason: "no token_endpoint".into(),
+                })?,
             "token_endpoint",
         )?;
         let auth = self.client_auth(reg)?;
@@ -320,12 +331,13 @@ impl OAuthProvider {
                 discovery::legacy_auth_server_metadata(&self.http, &self.server).await?,
             ),
         };
-        if !meta.supports_s256() && !self.cfg.allow_missing_pkce_metadata {
-            if matches!(self.cfg.grant, Grant::AuthorizationCode) {
-                return Err(OAuthError::PkceNotSupported {
-                    issuer: meta.issuer.clone(),
-                });
-            }
+        if !meta.supports_s256()
+            && !self.cfg.allow_missing_pkce_metadata
+            && matches!(self.cfg.grant, Grant::AuthorizationCode)
+        {
+            return Err(OAuthError::PkceNotSupported {
+                issuer: meta.issuer.clone(),
+            });
         }
         let mut s = lock(&self.state);
         // A registration (and tokens) from another issuer are never reused.
@@ -470,24 +482,92 @@ impl OAuthProvider {
                     .await?
             }
             Grant::JwtBearer { assertion } => {
-                let reg = self.ensure_registration(&placeholder_redirect()).await?;
-                let mut form = vec![
-                    (
-                        "grant_type",
-                        "urn:ietf:params:oauth:grant-type:jwt-bearer".to_owned(),
-                    ),
-                    ("assertion", assertion.expose().to_owned()),
-                ];
-                if !scopes.is_empty() {
-                    form.push(("scope", scopes.join(" ")));
-                }
-                form.push(("resource", resource.clone()));
-                self.token_call(&meta, &reg, form, &scopes, "jwt-bearer grant")
+                self.jwt_bearer(&meta, assertion, &scopes, &resource)
                     .await?
+            }
+            Grant::EnterpriseManaged(e) => {
+                let id_jag = self.exchange_at_idp(e, &meta, &scopes, &resource).await?;
+                self.jwt_bearer(&meta, &id_jag, &scopes, &resource).await?
             }
         };
         self.set_tokens(tokens)?;
         Ok(())
+    }
+
+    /// RFC 7523 §2.1: redeem an assertion at the token endpoint.
+    async fn jwt_bearer(
+        &self,
+        meta: &AuthServerMetadata,
+        assertion: &Secret,
+        scopes: &[String],
+        resource: &str,
+    ) -> Result<TokenSet, OAuthError> {
+        let reg = self.ensure_registration(&placeholder_redirect()).await?;
+        let mut form = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:jwt-bearer".to_owned(),
+            ),
+            ("assertion", assertion.expose().to_owned()),
+        ];
+        if !scopes.is_empty() {
+            form.push(("scope", scopes.join(" ")));
+        }
+        form.push(("resource", resource.to_owned()));
+        self.token_call(meta, &reg, form, scopes, "jwt-bearer grant")
+            .await
+    }
+
+    /// RFC 8693 at the identity provider: the subject token for an ID-JAG whose audience is
+    /// this authorization server and whose resource is this MCP server.
+    async fn exchange_at_idp(
+        &self,
+        e: &crate::oauth::EnterpriseGrant,
+        meta: &AuthServerMetadata,
+        scopes: &[String],
+        resource: &str,
+    ) -> Result<Secret, OAuthError> {
+        let idp = endpoint(&e.idp_token_endpoint, "identity provider token endpoint")?;
+        let auth = match &e.idp_client_secret {
+            Some(secret) => ClientAuth::SecretPost {
+                client_id: e.idp_client_id.clone(),
+                secret: secret.clone(),
+            },
+            None => ClientAuth::None {
+                client_id: e.idp_client_id.clone(),
+            },
+        };
+        let mut form = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange".to_owned(),
+            ),
+            (
+                "requested_token_type",
+                "urn:ietf:params:oauth:token-type:id-jag".to_owned(),
+            ),
+            ("subject_token", e.subject_token.expose().to_owned()),
+            ("subject_token_type", e.subject_token_type.clone()),
+            ("audience", meta.issuer.clone()),
+            ("resource", resource.to_owned()),
+        ];
+        if !scopes.is_empty() {
+            form.push(("scope", scopes.join(" ")));
+        }
+        let issued = token::request(
+            &self.http,
+            TokenRequest {
+                endpoint: &idp,
+                issuer: &e.idp_token_endpoint,
+                auth: &auth,
+                form,
+                dpop: None,
+                requested_scopes: scopes,
+                what: "token exchange at the identity provider",
+            },
+        )
+        .await?;
+        Ok(issued.access_token)
     }
 
     async fn exchange_code(
@@ -656,7 +736,9 @@ async fn revoke(
     let mut headers = reqwest::header::HeaderMap::new();
     token::apply_client_auth(auth, &mut form, &mut headers, issuer)?;
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let reply = http.post_form(url, &pairs, headers, "token revocation").await?;
+    let reply = http
+        .post_form(url, &pairs, headers, "token revocation")
+        .await?;
     if (200..300).contains(&reply.status) {
         Ok(())
     } else {
@@ -686,7 +768,10 @@ impl AuthProvider for OAuthProvider {
                 return Ok(Vec::new());
             };
             let mut out = vec![(AUTHORIZATION, header.clone())];
-            let is_dpop = lock(&self.state).tokens.as_ref().is_some_and(TokenSet::is_dpop);
+            let is_dpop = lock(&self.state)
+                .tokens
+                .as_ref()
+                .is_some_and(TokenSet::is_dpop);
             if is_dpop {
                 if let Some(k) = self.dpop_key() {
                     let token = lock(&self.state)
@@ -694,7 +779,11 @@ impl AuthProvider for OAuthProvider {
                         .as_ref()
                         .map(|t| t.access_token.clone());
                     let proof = k
-                        .proof(request.method, request.url, token.as_ref().map(Secret::expose))
+                        .proof(
+                            request.method,
+                            request.url,
+                            token.as_ref().map(Secret::expose),
+                        )
                         .map_err(crate::Error::OAuth)?;
                     let v = HeaderValue::from_str(&proof).map_err(|_| {
                         crate::Error::OAuth(OAuthError::Key("bad DPoP proof".into()))

@@ -83,7 +83,12 @@ fn choose_method(meta: &AuthServerMetadata, has_secret: bool, has_key: bool) -> 
         .clone()
         .unwrap_or_else(|| vec!["client_secret_basic".into()]);
     let prefs: &[&str] = match (has_key, has_secret) {
-        (true, _) => &["private_key_jwt", "client_secret_basic", "client_secret_post", "none"],
+        (true, _) => &[
+            "private_key_jwt",
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
         (false, true) => &["client_secret_basic", "client_secret_post", "none"],
         (false, false) => &["none"],
     };
@@ -227,8 +232,10 @@ mod tests {
 
     #[test]
     fn method_choice_follows_the_server() {
-        let mut m = AuthServerMetadata::default();
-        m.token_endpoint_auth_methods_supported = Some(vec!["client_secret_post".into()]);
+        let mut m = AuthServerMetadata {
+            token_endpoint_auth_methods_supported: Some(vec!["client_secret_post".into()]),
+            ..Default::default()
+        };
         assert_eq!(choose_method(&m, true, false), "client_secret_post");
         m.token_endpoint_auth_methods_supported = None;
         assert_eq!(choose_method(&m, true, false), "client_secret_basic");

@@ -24,7 +24,11 @@ pub struct TokenSet {
     /// `Bearer` or `DPoP`.
     pub token_type: String,
     /// The refresh token, if one was issued.
-    #[serde(default, with = "opt_secret_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "opt_secret_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub refresh_token: Option<Secret>,
     /// When the access token expires, in seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,7 +109,12 @@ pub enum ClientAuth {
 
 impl std::fmt::Debug for ClientAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ClientAuth({}, client_id={})", self.method(), self.client_id())
+        write!(
+            f,
+            "ClientAuth({}, client_id={})",
+            self.method(),
+            self.client_id()
+        )
     }
 }
 
@@ -141,13 +150,17 @@ impl ClientAuth {
             ClientAuth::None { client_id } => form.push(("client_id", client_id.clone())),
             ClientAuth::SecretBasic { client_id, secret } => {
                 // RFC 6749 §2.3.1: both parts form-urlencoded before Base64.
-                let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
                 let raw = format!("{}:{}", enc(client_id), enc(secret.expose()));
                 let mut v = HeaderValue::from_str(&format!(
                     "Basic {}",
                     base64::engine::general_purpose::STANDARD.encode(raw)
                 ))
-                .map_err(|_| OAuthError::Config("the client credentials are not header-safe".into()))?;
+                .map_err(|_| {
+                    OAuthError::Config("the client credentials are not header-safe".into())
+                })?;
                 v.set_sensitive(true);
                 headers.insert(AUTHORIZATION, v);
             }
@@ -161,7 +174,10 @@ impl ClientAuth {
                     "client_assertion_type",
                     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
                 ));
-                form.push(("client_assertion", client_assertion(key, client_id, audience)?));
+                form.push((
+                    "client_assertion",
+                    client_assertion(key, client_id, audience)?,
+                ));
             }
         }
         Ok(())
@@ -229,11 +245,14 @@ pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet
             let proof = k.proof("POST", req.endpoint, None)?;
             headers.insert(
                 "dpop",
-                HeaderValue::from_str(&proof).map_err(|_| OAuthError::Key("bad DPoP proof".into()))?,
+                HeaderValue::from_str(&proof)
+                    .map_err(|_| OAuthError::Key("bad DPoP proof".into()))?,
             );
         }
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let reply = http.post_form(req.endpoint, &pairs, headers, req.what).await?;
+        let reply = http
+            .post_form(req.endpoint, &pairs, headers, req.what)
+            .await?;
         if let (Some(k), Some(n)) = (req.dpop, reply.headers.get("dpop-nonce")) {
             if let Ok(n) = n.to_str() {
                 k.set_nonce(req.endpoint, n);
@@ -271,7 +290,11 @@ pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet
 
 fn token_set(t: TokenResponse, requested: &[String], what: &str) -> Result<TokenSet, OAuthError> {
     let token_type = t.token_type.unwrap_or_else(|| "Bearer".into());
-    if !token_type.eq_ignore_ascii_case("bearer") && !token_type.eq_ignore_ascii_case("dpop") {
+    // `N_A`: an RFC 8693 exchange that issued something other than an access token.
+    if !["bearer", "dpop", "n_a"]
+        .iter()
+        .any(|k| token_type.eq_ignore_ascii_case(k))
+    {
         return Err(OAuthError::BadResponse {
             what: what.to_owned(),
             reason: format!("unsupported token_type `{token_type}`"),

@@ -69,9 +69,8 @@ pub(crate) fn extra_certs(config: &ClientConfig) -> Result<Vec<reqwest::Certific
         let pem = std::fs::read(path).map_err(|e| {
             Error::InvalidArgument(format!("cannot read CA file {}: {e}", path.display()))
         })?;
-        let found = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            Error::InvalidArgument(format!("bad CA file {}: {e}", path.display()))
-        })?;
+        let found = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| Error::InvalidArgument(format!("bad CA file {}: {e}", path.display())))?;
         if found.is_empty() {
             return Err(Error::InvalidArgument(format!(
                 "CA file {} holds no PEM certificate",
