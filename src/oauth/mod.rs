@@ -10,6 +10,7 @@
 
 pub mod authorize;
 pub mod challenge;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 mod error;
@@ -25,8 +26,8 @@ use std::time::Duration;
 
 pub use error::OAuthError;
 pub use presenter::{
-    AuthorizationPresenter, AuthorizationRequest, BrowserPresenter, HeadlessPresenter, Presenter,
-    RedirectListener,
+    AuthorizationPresenter, AuthorizationRequest, BrowserPresenter, DeviceAuthorization,
+    HeadlessPresenter, Presenter, RedirectListener,
 };
 pub use provider::{OAuthProvider, OAuthStatus};
 pub use registration::RegistrationConfig;
@@ -47,6 +48,9 @@ pub enum Grant {
         /// The assertion.
         assertion: Secret,
     },
+    /// The device authorization grant (RFC 8628): the user approves on another device while
+    /// the client polls; for hosts without a browser.
+    DeviceCode,
     /// Enterprise-managed authorization (SEP-990): the user's identity-provider token is
     /// exchanged at the IdP (RFC 8693) for an identity assertion grant (ID-JAG) for this
     /// authorization server, which is then redeemed with the jwt-bearer grant (RFC 7523).
@@ -73,6 +77,7 @@ impl std::fmt::Debug for Grant {
         f.write_str(match self {
             Grant::AuthorizationCode => "AuthorizationCode",
             Grant::ClientCredentials => "ClientCredentials",
+            Grant::DeviceCode => "DeviceCode",
             Grant::JwtBearer { .. } => "JwtBearer([redacted])",
             Grant::EnterpriseManaged(_) => "EnterpriseManaged([redacted])",
         })
@@ -197,6 +202,10 @@ impl OAuthConfig {
         if !matches!(self.grant, Grant::AuthorizationCode) {
             self.registration.grant_types = match &self.grant {
                 Grant::ClientCredentials => vec!["client_credentials".into()],
+                Grant::DeviceCode => vec![
+                    "urn:ietf:params:oauth:grant-type:device_code".into(),
+                    "refresh_token".into(),
+                ],
                 Grant::JwtBearer { .. } | Grant::EnterpriseManaged(_) => {
                     vec!["urn:ietf:params:oauth:grant-type:jwt-bearer".into()]
                 }

@@ -28,6 +28,19 @@ pub struct AuthorizationRequest {
     pub redirect_uri: Url,
 }
 
+/// What a device-flow sign-in (RFC 8628) asks the user to do.
+#[derive(Debug, Clone)]
+pub struct DeviceAuthorization {
+    /// Where to go.
+    pub verification_uri: String,
+    /// The same with the code filled in, when the server offers it.
+    pub verification_uri_complete: Option<String>,
+    /// The code to enter.
+    pub user_code: String,
+    /// Seconds until the code expires.
+    pub expires_in: u64,
+}
+
 /// Shows the authorization URL to the user.
 pub trait AuthorizationPresenter: Send + Sync + 'static {
     /// Present the request. Return `Some(redirect URL)` when the presenter obtained the
@@ -36,6 +49,27 @@ pub trait AuthorizationPresenter: Send + Sync + 'static {
         &'a self,
         request: &'a AuthorizationRequest,
     ) -> BoxFuture<'a, Result<Option<Url>, OAuthError>>;
+
+    /// Show a device-flow code (the client then polls until the user approves). The default
+    /// prints the instructions on stderr.
+    fn present_device<'a>(
+        &'a self,
+        device: &'a DeviceAuthorization,
+    ) -> BoxFuture<'a, Result<(), OAuthError>> {
+        Box::pin(async move {
+            match &device.verification_uri_complete {
+                Some(u) => eprintln!(
+                    "To sign in, visit {u} (or {} and enter the code {})",
+                    device.verification_uri, device.user_code
+                ),
+                None => eprintln!(
+                    "To sign in, visit {} and enter the code {}",
+                    device.verification_uri, device.user_code
+                ),
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Opens the system browser and prints the URL; the loopback listener gets the redirect.

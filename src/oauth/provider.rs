@@ -171,7 +171,7 @@ impl OAuthProvider {
         let (header, expiring) = {
             let s = lock(&self.state);
             let expiring = s.tokens.as_ref().is_some_and(|t| {
-                t.refresh_token.is_some() && t.expires_within(self.cfg.refresh_margin.as_secs())
+                t.refresh_token.is_some() && t.due_for_refresh(self.cfg.refresh_margin.as_secs())
             });
             (s.header.clone(), expiring)
         };
@@ -401,7 +401,7 @@ impl OAuthProvider {
             .as_ref()
             .and_then(|m| m.scopes_supported.as_ref())
             .is_some_and(|v| v.iter().any(|x| x == "offline_access"));
-        if matches!(self.cfg.grant, Grant::AuthorizationCode)
+        if matches!(self.cfg.grant, Grant::AuthorizationCode | Grant::DeviceCode)
             && offers_offline
             && !scopes.iter().any(|x| x == "offline_access")
         {
@@ -484,6 +484,27 @@ impl OAuthProvider {
             Grant::JwtBearer { assertion } => {
                 self.jwt_bearer(&meta, assertion, &scopes, &resource)
                     .await?
+            }
+            Grant::DeviceCode => {
+                if !self.cfg.interactive {
+                    return Err(OAuthError::InteractionRequired(
+                        "the server asks for a new authorization".into(),
+                    ));
+                }
+                let reg = self.ensure_registration(&placeholder_redirect()).await?;
+                let auth = self.client_auth(&reg)?;
+                let dpop = self.dpop_key();
+                crate::oauth::device::run(crate::oauth::device::DeviceFlow {
+                    http: &self.http,
+                    meta: &meta,
+                    auth: &auth,
+                    scopes: &scopes,
+                    resource: &resource,
+                    presenter: self.cfg.presenter.as_ref(),
+                    dpop: dpop.as_deref(),
+                    timeout: self.cfg.redirect_timeout,
+                })
+                .await?
             }
             Grant::EnterpriseManaged(e) => {
                 let id_jag = self.exchange_at_idp(e, &meta, &scopes, &resource).await?;

@@ -36,6 +36,9 @@ pub struct TokenSet {
     /// The scopes granted (as the server said, else as requested).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The access token's lifetime as issued (`expires_in`), in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_secs: Option<u64>,
 }
 
 impl TokenSet {
@@ -43,6 +46,16 @@ impl TokenSet {
     pub fn expires_within(&self, margin_secs: u64) -> bool {
         self.expires_at
             .is_some_and(|at| now_secs() + margin_secs >= at)
+    }
+
+    /// Whether it is time to refresh: within `margin_secs` of expiry, the margin capped at a
+    /// quarter of the token's lifetime (so short-lived tokens are not refreshed on every use).
+    pub fn due_for_refresh(&self, margin_secs: u64) -> bool {
+        let margin = match self.lifetime_secs {
+            Some(l) => margin_secs.min(l / 4),
+            None => margin_secs,
+        };
+        self.expires_within(margin)
     }
 
     /// Whether it is a DPoP-bound token.
@@ -266,25 +279,27 @@ pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet
                 })?;
             return token_set(t, req.requested_scopes, req.what);
         }
-        match serde_json::from_slice::<ErrorResponse>(&reply.body) {
-            Ok(e) if e.error == "use_dpop_nonce" && req.dpop.is_some() && !nonce_retry => {
-                nonce_retry = true;
-                continue;
-            }
-            Ok(e) => {
-                return Err(OAuthError::Server {
-                    what: req.what.to_owned(),
-                    error: e.error,
-                    description: e.error_description,
-                })
-            }
-            Err(_) => {
-                return Err(OAuthError::BadResponse {
-                    what: req.what.to_owned(),
-                    reason: format!("HTTP {}: {}", reply.status, excerpt(&reply.body)),
-                })
-            }
+        let err = error_from_reply(req.what, reply.status, &reply.body);
+        if err.oauth_error() == Some("use_dpop_nonce") && req.dpop.is_some() && !nonce_retry {
+            nonce_retry = true;
+            continue;
         }
+        return Err(err);
+    }
+}
+
+/// The error an OAuth endpoint's failure reply stands for.
+pub fn error_from_reply(what: &str, status: u16, body: &[u8]) -> OAuthError {
+    match serde_json::from_slice::<ErrorResponse>(body) {
+        Ok(e) => OAuthError::Server {
+            what: what.to_owned(),
+            error: e.error,
+            description: e.error_description,
+        },
+        Err(_) => OAuthError::BadResponse {
+            what: what.to_owned(),
+            reason: format!("HTTP {status}: {}", excerpt(body)),
+        },
     }
 }
 
@@ -316,6 +331,7 @@ fn token_set(t: TokenResponse, requested: &[String], what: &str) -> Result<Token
         token_type,
         refresh_token: t.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
         expires_at: expires_in.map(|s| now_secs() + s),
+        lifetime_secs: expires_in,
         scopes: match t.scope {
             Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
             None => requested.to_vec(),

@@ -48,6 +48,61 @@ struct Global {
     /// Speak this protocol version instead of negotiating the newest.
     #[arg(long, global = true, value_name = "VERSION")]
     protocol_version: Option<String>,
+    #[command(flatten)]
+    oauth: OAuthArgs,
+}
+
+/// OAuth options: by default the client signs in through the browser when a server answers 401.
+#[derive(Args, Debug, Clone)]
+struct OAuthArgs {
+    /// Never run OAuth (a 401 is an error).
+    #[arg(long, global = true)]
+    no_oauth: bool,
+    /// A pre-registered OAuth client id.
+    #[arg(long, global = true, env = "MCP_CLIENT_ID")]
+    client_id: Option<String>,
+    /// Its secret.
+    #[arg(long, global = true, env = "MCP_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// The URL of this client's metadata document (used when the server supports them).
+    #[arg(long, global = true, value_name = "URL")]
+    client_metadata_url: Option<String>,
+    /// Scopes to request instead of the server's guidance (space-separated).
+    #[arg(long, global = true)]
+    scope: Option<String>,
+    /// Port of the loopback redirect listener (default: any free port).
+    #[arg(long, global = true, default_value_t = 0)]
+    redirect_port: u16,
+    /// Sign in with the device flow (a code to enter on another device) instead of a browser.
+    #[arg(long, global = true)]
+    device: bool,
+    /// Print the sign-in URL instead of opening a browser.
+    #[arg(long, global = true)]
+    no_browser: bool,
+}
+
+impl OAuthArgs {
+    fn config(&self) -> mcp_client::oauth::OAuthConfig {
+        use mcp_client::oauth::{BrowserPresenter, Grant, OAuthConfig};
+        let mut cfg = OAuthConfig::default().presenter(BrowserPresenter {
+            print_only: self.no_browser,
+        });
+        cfg.registration.client_name = "mcp-client (command line)".into();
+        if let Some(id) = &self.client_id {
+            cfg = cfg.client(id, self.client_secret.as_deref());
+        }
+        if let Some(u) = &self.client_metadata_url {
+            cfg = cfg.client_metadata_url(u);
+        }
+        if let Some(s) = &self.scope {
+            cfg.scopes = Some(s.split_whitespace().map(str::to_owned).collect());
+        }
+        cfg.redirect_port = self.redirect_port;
+        if self.device {
+            cfg = cfg.grant(Grant::DeviceCode);
+        }
+        cfg
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -260,6 +315,8 @@ fn builder(g: &Global, url: Option<&str>) -> Result<ClientBuilder, Failure> {
     }
     if let Some(t) = &g.bearer {
         b = b.bearer(t);
+    } else if !g.oauth.no_oauth && g.stdio.is_none() {
+        b = b.oauth(g.oauth.config());
     }
     if let Some(v) = &g.protocol_version {
         b = b.protocol_version(v);
