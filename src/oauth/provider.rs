@@ -39,8 +39,8 @@ struct State {
     header: Option<HeaderValue>,
     /// Scopes of the last authorization request.
     scopes: Vec<String>,
-    /// Step-up authorizations since the last success.
-    step_ups: u32,
+    /// Step-up authorizations per required scope set.
+    step_ups: std::collections::HashMap<String, u32>,
     /// A pending two-step authorization.
     pending: Option<PendingAuthorization>,
 }
@@ -631,14 +631,23 @@ impl OAuthProvider {
             return Ok(false);
         }
         if insufficient {
-            let attempts = {
+            // Attempts are counted per required scope set (one operation's needs), so a
+            // long-lived client can step up for different operations over time; a set the
+            // token already holds will not be helped by asking again.
+            let mut required = info.scope.clone().unwrap_or_default();
+            required.sort();
+            let key = required.join(" ");
+            let (attempts, already_held) = {
                 let mut s = lock(&self.state);
-                s.step_ups += 1;
-                s.step_ups
+                let held = s.tokens.as_ref().map(|t| t.scopes.clone()).unwrap_or_default();
+                let already =
+                    !required.is_empty() && required.iter().all(|r| held.contains(r));
+                let n = s.step_ups.entry(key).or_insert(0);
+                *n += 1;
+                (*n, already)
             };
-            if attempts > self.cfg.max_step_up {
+            if attempts > self.cfg.max_step_up || (already_held && attempts > 1) {
                 let scopes = lock(&self.state).scopes.join(" ");
-                lock(&self.state).step_ups = 0;
                 return Err(OAuthError::StepUpLimit {
                     attempts: attempts - 1,
                     scopes,
@@ -668,7 +677,7 @@ impl OAuthProvider {
         }
         self.discover(&info).await?;
         self.obtain_tokens(&info, false).await?;
-        lock(&self.state).step_ups = 0;
+        lock(&self.state).step_ups.clear();
         Ok(true)
     }
 
