@@ -39,6 +39,7 @@ pub mod runtime;
 pub mod secret;
 pub mod sse;
 mod stateless;
+pub mod store;
 pub mod transport;
 
 pub use client::{Client, RequestOptions};

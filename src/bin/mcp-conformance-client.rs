@@ -11,6 +11,7 @@
 use std::process::ExitCode;
 
 use mcp_client::oauth::{EnterpriseGrant, Grant, HeadlessPresenter, OAuthConfig};
+use mcp_client::store::StoreChoice;
 use mcp_client::{Client, ClientBuilder, Error, RpcError, Secret, SyncHandler};
 use serde_json::{json, Value};
 
@@ -58,6 +59,8 @@ fn oauth_config(scenario: &str) -> Result<OAuthConfig, Error> {
         .presenter(HeadlessPresenter::new()?)
         .client_metadata_url("https://conformance-test.local/client-metadata.json");
     cfg.registration.client_name = "mcp-client-conformance".into();
+    // Every scenario starts fresh; nothing of a mock server's is kept.
+    cfg.store = StoreChoice::Memory;
     match scenario {
         "auth/client-credentials-basic" => {
             cfg = cfg

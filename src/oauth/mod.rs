@@ -131,6 +131,8 @@ pub struct OAuthConfig {
     pub http_timeout: Duration,
     /// Largest OAuth response accepted.
     pub max_response_bytes: usize,
+    /// Where credentials are kept between runs (`MCP_CLIENT_STORE` overrides it).
+    pub store: crate::store::StoreChoice,
 }
 
 impl std::fmt::Debug for OAuthConfig {
@@ -146,6 +148,7 @@ impl std::fmt::Debug for OAuthConfig {
             .field("redirect_port", &self.redirect_port)
             .field("interactive", &self.interactive)
             .field("dpop", &self.dpop)
+            .field("store", &self.store)
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +175,7 @@ impl Default for OAuthConfig {
             refresh_margin: provider::DEFAULT_REFRESH_MARGIN,
             http_timeout: Duration::from_secs(30),
             max_response_bytes: 1 << 20,
+            store: crate::store::StoreChoice::Auto,
         }
     }
 }

@@ -24,6 +24,8 @@ use crate::oauth::registration::{self, Registration};
 use crate::oauth::token::{self, ClientAuth, TokenRequest, TokenSet};
 use crate::oauth::{DpopMode, Grant, OAuthConfig};
 use crate::secret::Secret;
+use crate::store::{MemoryStore, Store, StoredCredential, StoredTokens};
+use base64::Engine;
 
 const DPOP: HeaderName = HeaderName::from_static("dpop");
 
@@ -34,7 +36,15 @@ struct State {
     prm: Option<ResourceMetadata>,
     meta: Option<AuthServerMetadata>,
     registration: Option<Registration>,
+    /// Registrations with other issuers (kept, never used with another issuer).
+    registrations: std::collections::BTreeMap<String, Registration>,
     tokens: Option<TokenSet>,
+    /// The issuer that granted `tokens`.
+    tokens_issuer: Option<String>,
+    /// When the metadata was discovered.
+    discovered_at: u64,
+    /// The generation of the stored entry last read or written.
+    generation: u64,
     /// `Authorization` header value for the current token.
     header: Option<HeaderValue>,
     /// Scopes of the last authorization request.
@@ -78,6 +88,11 @@ pub struct OAuthProvider {
     flight: tokio::sync::Mutex<()>,
     dpop: Mutex<Option<Arc<DpopKey>>>,
     signing_key: Option<Arc<SigningKey>>,
+    /// Opened on first use: a client whose server never asks for authorization never touches
+    /// the keyring or the disk.
+    store: std::sync::OnceLock<Store>,
+    key: String,
+    loaded: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for OAuthProvider {
@@ -106,6 +121,7 @@ impl OAuthProvider {
             DpopMode::Always => Some(Arc::new(DpopKey::generate()?)),
             _ => None,
         };
+        let key = crate::store::key_for(&server);
         Ok(OAuthProvider {
             cfg,
             server,
@@ -114,7 +130,162 @@ impl OAuthProvider {
             flight: tokio::sync::Mutex::new(()),
             dpop: Mutex::new(dpop),
             signing_key,
+            store: std::sync::OnceLock::new(),
+            key,
+            loaded: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The store in use (for status displays).
+    pub fn store_name(&self) -> String {
+        self.store().name()
+    }
+
+    fn store(&self) -> &Store {
+        self.store.get_or_init(|| {
+            self.cfg.store.open().unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "credential store unusable; keeping credentials in memory only");
+                Arc::new(MemoryStore::default())
+            })
+        })
+    }
+
+    /// Read the stored entry once, before the first use.
+    fn ensure_loaded(&self) {
+        use std::sync::atomic::Ordering;
+        if self.loaded.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        match self.read_stored() {
+            Some(c) => self.adopt(c, true),
+            None => tracing::debug!(server = %self.key, "no stored credential"),
+        }
+    }
+
+    fn read_stored(&self) -> Option<StoredCredential> {
+        match self.store().load(&self.key) {
+            Ok(Some(raw)) => crate::store::decode(&self.key, &raw),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the stored credential; signing in afresh");
+                None
+            }
+        }
+    }
+
+    /// Take a stored entry's state. With `all`, metadata and registrations too (start-up);
+    /// otherwise only tokens newer than ours (another process refreshed).
+    fn adopt(&self, c: StoredCredential, all: bool) {
+        let mut s = lock(&self.state);
+        if all {
+            s.resource = c.resource.clone();
+            s.prm = c.resource_metadata.clone();
+            s.meta = c.auth_server.clone();
+            s.discovered_at = c.discovered_at;
+            s.registrations = c.registrations.clone();
+            s.registration = s
+                .meta
+                .as_ref()
+                .and_then(|m| c.registrations.get(&m.issuer).cloned());
+        }
+        s.generation = s.generation.max(c.generation);
+        let Some(t) = c.tokens else { return };
+        // Tokens from another issuer than the one in use are not ours to send.
+        if s.meta.as_ref().map(|m| &m.issuer) != Some(&t.issuer) {
+            return;
+        }
+        if let Some(k) = &t.dpop_key {
+            let decoded = base64::engine::general_purpose::STANDARD.decode(k.expose());
+            match decoded.ok().and_then(|b| DpopKey::from_pkcs8(&b).ok()) {
+                Some(key) => *lock(&self.dpop) = Some(Arc::new(key)),
+                None => return, // a bound token without its key is useless
+            }
+        }
+        drop(s);
+        if let Err(e) = self.set_tokens_in_memory(t.tokens, Some(t.issuer)) {
+            tracing::warn!(error = %e, "stored token unusable");
+        }
+    }
+
+    /// Write the current state to the store (failures are logged, never fatal: the session
+    /// goes on with the credentials in memory).
+    fn persist(&self) {
+        let cred = {
+            let mut s = lock(&self.state);
+            s.generation += 1;
+            if let Some(r) = &s.registration {
+                let r = r.clone();
+                s.registrations.insert(r.issuer.clone(), r);
+            }
+            let dpop_key = lock(&self.dpop).as_ref().map(|k| {
+                crate::secret::Secret::new(
+                    base64::engine::general_purpose::STANDARD.encode(k.pkcs8()),
+                )
+            });
+            StoredCredential {
+                format: crate::store::FORMAT,
+                server: self.key.clone(),
+                generation: s.generation,
+                saved_at: crate::oauth::jwt::now_secs(),
+                resource: s.resource.clone(),
+                resource_metadata: s.prm.clone(),
+                auth_server: s.meta.clone(),
+                discovered_at: s.discovered_at,
+                registrations: s.registrations.clone(),
+                tokens: match (&s.tokens, &s.tokens_issuer) {
+                    (Some(t), Some(i)) => Some(StoredTokens {
+                        issuer: i.clone(),
+                        tokens: t.clone(),
+                        dpop_key: if t.is_dpop() { dpop_key } else { None },
+                    }),
+                    _ => None,
+                },
+            }
+        };
+        match serde_json::to_string(&cred) {
+            Ok(raw) => {
+                if let Err(e) = self.store().save(&self.key, &raw) {
+                    tracing::warn!(error = %e, "cannot save the credential; it lasts only for this session");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot encode the credential"),
+        }
+    }
+
+    /// Take the cross-process lock for this server's entry (off the async threads: it may
+    /// wait for another process's refresh).
+    async fn cross_process_lock(&self) -> Option<crate::store::StoreLock> {
+        let store = self.store().clone();
+        let key = self.key.clone();
+        match tokio::task::spawn_blocking(move || store.lock(&key)).await {
+            Ok(Ok(l)) => Some(l),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot take the credential lock; refreshing without it");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Another process may have refreshed: use its tokens when they differ from ours and
+    /// are still good. Returns whether it did.
+    fn adopt_newer_tokens(&self) -> bool {
+        let Some(c) = self.read_stored() else {
+            return false;
+        };
+        let ours = lock(&self.state)
+            .tokens
+            .as_ref()
+            .map(|t| t.access_token.clone());
+        let theirs_ok = c.tokens.as_ref().is_some_and(|t| {
+            Some(&t.tokens.access_token) != ours.as_ref()
+                && !t.tokens.due_for_refresh(self.cfg.refresh_margin.as_secs())
+        });
+        if theirs_ok {
+            self.adopt(c, false);
+            tracing::debug!("adopted a token another process refreshed");
+        }
+        theirs_ok
     }
 
     /// What is held now (no secrets).
@@ -152,7 +323,19 @@ impl OAuthProvider {
         lock(&self.state).header.clone()
     }
 
+    /// Keep new tokens and save them.
     fn set_tokens(&self, tokens: TokenSet) -> Result<(), OAuthError> {
+        let issuer = lock(&self.state).meta.as_ref().map(|m| m.issuer.clone());
+        self.set_tokens_in_memory(tokens, issuer)?;
+        self.persist();
+        Ok(())
+    }
+
+    fn set_tokens_in_memory(
+        &self,
+        tokens: TokenSet,
+        issuer: Option<String>,
+    ) -> Result<(), OAuthError> {
         let scheme = if tokens.is_dpop() { "DPoP" } else { "Bearer" };
         let mut v = HeaderValue::from_str(&format!("{scheme} {}", tokens.access_token.expose()))
             .map_err(|_| OAuthError::BadResponse {
@@ -163,11 +346,13 @@ impl OAuthProvider {
         let mut s = lock(&self.state);
         s.header = Some(v);
         s.tokens = Some(tokens);
+        s.tokens_issuer = issuer;
         Ok(())
     }
 
     /// The token for the next request, refreshing first when it is about to expire.
     async fn token_header(&self) -> Result<Option<HeaderValue>> {
+        self.ensure_loaded();
         let (header, expiring) = {
             let s = lock(&self.state);
             let expiring = s.tokens.as_ref().is_some_and(|t| {
@@ -194,7 +379,13 @@ impl OAuthProvider {
     }
 
     /// Use the refresh token. Rotated refresh tokens replace the old one; a kept one stays.
+    /// Across processes sharing the store, one refreshes while the others wait and adopt its
+    /// result; an `invalid_grant` never deletes a credential newer than the one that failed.
     async fn refresh(&self) -> Result<(), OAuthError> {
+        let _xlock = self.cross_process_lock().await;
+        if self.adopt_newer_tokens() {
+            return Ok(());
+        }
         let (meta, reg, tokens, resource) = {
             let s = lock(&self.state);
             (
@@ -217,14 +408,37 @@ impl OAuthProvider {
         if let Some(r) = &resource {
             form.push(("resource", r.clone()));
         }
-        let mut fresh = self
+        match self
             .token_call(&meta, &reg, form, &tokens.scopes, "token refresh")
-            .await?;
-        if fresh.refresh_token.is_none() {
-            fresh.refresh_token = Some(rt);
+            .await
+        {
+            Ok(mut fresh) => {
+                if fresh.refresh_token.is_none() {
+                    fresh.refresh_token = Some(rt);
+                }
+                tracing::debug!("access token refreshed");
+                self.set_tokens(fresh)
+            }
+            Err(e) => {
+                if e.oauth_error() == Some("invalid_grant") {
+                    // Drop the dead tokens, but only if the store still holds these very
+                    // tokens (never a newer credential another process saved).
+                    let stored = self.read_stored();
+                    let stored_rt = stored
+                        .as_ref()
+                        .and_then(|c| c.tokens.as_ref())
+                        .and_then(|t| t.tokens.refresh_token.clone());
+                    if stored_rt.is_none() || stored_rt.as_ref() == Some(&rt) {
+                        self.forget_tokens();
+                        self.persist();
+                    } else if let Some(c) = stored {
+                        self.adopt(c, false);
+                        return Ok(());
+                    }
+                }
+                Err(e)
+            }
         }
-        tracing::debug!("access token refreshed");
-        self.set_tokens(fresh)
     }
 
     async fn token_call(
@@ -342,10 +556,16 @@ impl OAuthProvider {
         let mut s = lock(&self.state);
         // A registration (and tokens) from another issuer are never reused.
         if s.meta.as_ref().is_some_and(|m| m.issuer != meta.issuer) {
-            s.registration = None;
+            if let Some(r) = s.registration.take() {
+                s.registrations.insert(r.issuer.clone(), r);
+            }
             s.tokens = None;
             s.header = None;
         }
+        if s.registration.is_none() {
+            s.registration = s.registrations.get(&meta.issuer).cloned();
+        }
+        s.discovered_at = crate::oauth::jwt::now_secs();
         if self.cfg.dpop == DpopMode::Auto {
             let wants = meta
                 .dpop_signing_alg_values_supported
@@ -362,6 +582,8 @@ impl OAuthProvider {
         s.resource = Some(resource);
         s.prm = prm.map(|(_, p)| p);
         s.meta = Some(meta);
+        drop(s);
+        self.persist();
         Ok(())
     }
 
@@ -429,6 +651,7 @@ impl OAuthProvider {
         rc.has_private_key = self.signing_key.is_some();
         let reg = registration::register(&self.http, &meta, &rc, redirect_uri).await?;
         lock(&self.state).registration = Some(reg.clone());
+        self.persist();
         Ok(reg)
     }
 
@@ -613,6 +836,7 @@ impl OAuthProvider {
 
     /// Handle a refusal; `Ok(true)`: retry the request.
     async fn handle(&self, ch: &Challenge) -> Result<bool, OAuthError> {
+        self.ensure_loaded();
         let info = ChallengeInfo::from_headers(ch.www_authenticate.iter().map(String::as_str));
         // A resource server's DPoP nonce demand: remember it and retry.
         if info.error.as_deref() == Some("use_dpop_nonce") {
@@ -639,9 +863,12 @@ impl OAuthProvider {
             let key = required.join(" ");
             let (attempts, already_held) = {
                 let mut s = lock(&self.state);
-                let held = s.tokens.as_ref().map(|t| t.scopes.clone()).unwrap_or_default();
-                let already =
-                    !required.is_empty() && required.iter().all(|r| held.contains(r));
+                let held = s
+                    .tokens
+                    .as_ref()
+                    .map(|t| t.scopes.clone())
+                    .unwrap_or_default();
+                let already = !required.is_empty() && required.iter().all(|r| held.contains(r));
                 let n = s.step_ups.entry(key).or_insert(0);
                 *n += 1;
                 (*n, already)
@@ -683,6 +910,7 @@ impl OAuthProvider {
 
     /// Authorize now, without waiting for a 401 (discovery through the well-known URLs).
     pub async fn authorize(&self) -> Result<(), OAuthError> {
+        self.ensure_loaded();
         let _flight = self.flight.lock().await;
         let info = ChallengeInfo::default();
         self.discover(&info).await?;
@@ -692,6 +920,7 @@ impl OAuthProvider {
     /// Step one of the two-step flow for hosts with their own redirect handling: discover,
     /// register with `redirect_uri`, and return the URL to send the user to.
     pub async fn begin_authorization(&self, redirect_uri: &Url) -> Result<Url, OAuthError> {
+        self.ensure_loaded();
         let _flight = self.flight.lock().await;
         let info = ChallengeInfo::default();
         self.discover(&info).await?;
@@ -728,6 +957,7 @@ impl OAuthProvider {
 
     /// Revoke the tokens at the server when it supports RFC 7009, then forget them.
     pub async fn logout(&self) -> Result<(), OAuthError> {
+        self.ensure_loaded();
         let _flight = self.flight.lock().await;
         let (meta, reg, tokens) = {
             let s = lock(&self.state);
@@ -747,6 +977,9 @@ impl OAuthProvider {
             }
         }
         self.forget_tokens();
+        if let Err(e) = self.store().delete(&self.key) {
+            tracing::warn!(error = %e, "cannot delete the stored credential");
+        }
         Ok(())
     }
 }

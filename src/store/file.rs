@@ -1,0 +1,182 @@
+//! A file store: one JSON file per server under the user's state directory, readable by the
+//! user only (0600 in a 0700 directory), written atomically (write a temporary file, fsync,
+//! rename, fsync the directory) so a crash or a full disk never leaves a half-written entry in
+//! place of a good one. Cross-process locks are advisory `flock`s on a sibling `.lock` file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{CredentialStore, StoreError, StoreLock};
+
+/// Credentials in files.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    dir: PathBuf,
+}
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// A file name for a key: a hex SHA-256 (keys are URLs, not file names).
+pub(crate) fn file_stem(key: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
+    d.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl FileStore {
+    /// A store in `dir` (created 0700 if missing).
+    pub fn new(dir: PathBuf) -> Result<Self, StoreError> {
+        create_private_dir(&dir)?;
+        Ok(FileStore { dir })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{}.json", file_stem(key)))
+    }
+}
+
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(|e| io_err(dir, e))
+}
+
+/// Take an exclusive advisory lock on `<dir>/<stem>.lock`, waiting for it.
+pub(crate) fn lock_file(dir: &Path, key: &str) -> Result<StoreLock, StoreError> {
+    let path = dir.join(format!("{}.lock", file_stem(key)));
+    let mut o = OpenOptions::new();
+    o.create(true).truncate(false).write(true).read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let f = o.open(&path).map_err(|e| io_err(&path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a descriptor we own; it is released when `f` is closed.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+        if rc != 0 {
+            return Err(io_err(&path, std::io::Error::last_os_error()));
+        }
+    }
+    Ok(StoreLock { _file: Some(f) })
+}
+
+impl CredentialStore for FileStore {
+    fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let path = self.path(key);
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(&path, e)),
+        }
+    }
+
+    fn save(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let path = self.path(key);
+        let tmp = self
+            .dir
+            .join(format!(".{}.{}.tmp", file_stem(key), std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut o = OpenOptions::new();
+            o.create(true).truncate(true).write(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                o.mode(0o600);
+            }
+            let mut f = o.open(&tmp)?;
+            f.write_all(value.as_bytes())?;
+            f.sync_all()?;
+            drop(f);
+            fs::rename(&tmp, &path)?;
+            // Make the rename itself durable.
+            if let Ok(d) = File::open(&self.dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_err(&path, e)
+        })
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.path(key);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&path, e)),
+        }
+    }
+
+    fn lock(&self, key: &str) -> Result<StoreLock, StoreError> {
+        lock_file(&self.dir, key)
+    }
+
+    fn name(&self) -> String {
+        format!("file ({})", self.dir.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmpdir(tag: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("mcp-client-store-{tag}-{}", std::process::id()))
+    }
+
+    #[test]
+    fn round_trip_permissions_and_delete() {
+        let dir = tmpdir("rt");
+        let s = FileStore::new(dir.clone()).unwrap();
+        assert_eq!(s.load("k").unwrap(), None);
+        s.save("k", "{\"a\":1}").unwrap();
+        assert_eq!(s.load("k").unwrap().as_deref(), Some("{\"a\":1}"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(s.path("k")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let dmode = fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(dmode & 0o777, 0o700);
+        }
+        s.save("k", "{\"a\":2}").unwrap();
+        assert_eq!(s.load("k").unwrap().as_deref(), Some("{\"a\":2}"));
+        s.delete("k").unwrap();
+        s.delete("k").unwrap();
+        assert_eq!(s.load("k").unwrap(), None);
+        let _g = s.lock("k").unwrap();
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn unwritable_directory_is_an_error_not_a_panic() {
+        let s = FileStore {
+            dir: PathBuf::from("/proc/definitely/not/writable"),
+        };
+        assert!(matches!(s.save("k", "v"), Err(StoreError::Io { .. })));
+    }
+}

@@ -1,0 +1,105 @@
+//! The OS credential store through the `keyring` crate: Secret Service on Linux (or the
+//! kernel keyring, on request), Keychain on macOS, Credential Manager on Windows. Keyrings
+//! have no locks of their own, so the cross-process lock is an advisory file lock in the
+//! state directory.
+
+use std::path::PathBuf;
+
+use super::file::{create_private_dir, lock_file};
+use super::{CredentialStore, StoreError, StoreLock};
+
+const SERVICE: &str = "mcp-client";
+
+/// Which keyring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyringBackend {
+    /// The platform's persistent store (Secret Service, Keychain, Credential Manager).
+    Platform,
+    /// The Linux kernel keyring (keyutils, the session keyring): needs no daemon, but its
+    /// secrets end with the login session or a reboot.
+    KernelKeyring,
+}
+
+/// Credentials in the OS keyring.
+#[derive(Debug, Clone)]
+pub struct KeyringStore {
+    backend: KeyringBackend,
+    lock_dir: PathBuf,
+}
+
+fn kerr(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Keyring(e.to_string())
+}
+
+impl KeyringStore {
+    /// Open `backend`, checking that it works (a probe entry is written, read and removed),
+    /// with locks in `lock_dir`.
+    pub fn new(backend: KeyringBackend, lock_dir: PathBuf) -> Result<Self, StoreError> {
+        let s = KeyringStore { backend, lock_dir };
+        let probe = format!("probe-{}", std::process::id());
+        let e = s.entry(&probe)?;
+        e.set_password("probe").map_err(kerr)?;
+        let back = e.get_password().map_err(kerr)?;
+        let _ = e.delete_credential();
+        if back != "probe" {
+            return Err(StoreError::Keyring(
+                "the keyring did not return what was stored".into(),
+            ));
+        }
+        Ok(s)
+    }
+
+    fn entry(&self, key: &str) -> Result<keyring::Entry, StoreError> {
+        match self.backend {
+            KeyringBackend::Platform => keyring::Entry::new(SERVICE, key).map_err(kerr),
+            KeyringBackend::KernelKeyring => {
+                #[cfg(target_os = "linux")]
+                {
+                    let c =
+                        keyring::keyutils::KeyutilsCredential::new_with_target(None, SERVICE, key)
+                            .map_err(kerr)?;
+                    Ok(keyring::Entry::new_with_credential(Box::new(c)))
+                }
+                #[cfg(not(target_os = "linux"))]
+                {
+                    Err(StoreError::Keyring(
+                        "the kernel keyring exists only on Linux".into(),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+impl CredentialStore for KeyringStore {
+    fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self.entry(key)?.get_password() {
+            Ok(s) => Ok(Some(s)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(kerr(e)),
+        }
+    }
+
+    fn save(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.entry(key)?.set_password(value).map_err(kerr)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self.entry(key)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(kerr(e)),
+        }
+    }
+
+    fn lock(&self, key: &str) -> Result<StoreLock, StoreError> {
+        create_private_dir(&self.lock_dir)?;
+        lock_file(&self.lock_dir, key)
+    }
+
+    fn name(&self) -> String {
+        match self.backend {
+            KeyringBackend::Platform => "keyring".into(),
+            KeyringBackend::KernelKeyring => "kernel keyring".into(),
+        }
+    }
+}
