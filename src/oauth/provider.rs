@@ -955,7 +955,9 @@ impl OAuthProvider {
         self.set_tokens(tokens)
     }
 
-    /// Revoke the tokens at the server when it supports RFC 7009, then forget them.
+    /// Revoke the tokens at the server when it supports RFC 7009, then forget them and delete
+    /// the stored entry. Local deletion happens even when revocation fails (that error is
+    /// returned after).
     pub async fn logout(&self) -> Result<(), OAuthError> {
         self.ensure_loaded();
         let _flight = self.flight.lock().await;
@@ -963,24 +965,45 @@ impl OAuthProvider {
             let s = lock(&self.state);
             (s.meta.clone(), s.registration.clone(), s.tokens.clone())
         };
+        let mut outcome = Ok(());
         if let (Some(meta), Some(reg), Some(tokens)) = (meta, reg, tokens) {
             if let Some(rev) = &meta.revocation_endpoint {
-                let url = endpoint(rev, "revocation_endpoint")?;
-                let auth = self.client_auth(&reg)?;
-                let mut targets = vec![(tokens.access_token.clone(), "access_token")];
-                if let Some(r) = &tokens.refresh_token {
-                    targets.insert(0, (r.clone(), "refresh_token"));
+                outcome = async {
+                    let url = endpoint(rev, "revocation_endpoint")?;
+                    let auth = self.client_auth(&reg)?;
+                    let mut targets = vec![(tokens.access_token.clone(), "access_token")];
+                    if let Some(r) = &tokens.refresh_token {
+                        targets.insert(0, (r.clone(), "refresh_token"));
+                    }
+                    for (tok, hint) in targets {
+                        revoke(&self.http, &url, &meta.issuer, &auth, &tok, hint).await?;
+                    }
+                    Ok(())
                 }
-                for (tok, hint) in targets {
-                    revoke(&self.http, &url, &meta.issuer, &auth, &tok, hint).await?;
-                }
+                .await;
             }
         }
         self.forget_tokens();
         if let Err(e) = self.store().delete(&self.key) {
             tracing::warn!(error = %e, "cannot delete the stored credential");
         }
-        Ok(())
+        outcome
+    }
+}
+
+impl OAuthProvider {
+    /// An engine for `server` outside a connected client (e.g. to log out), with the client
+    /// configuration's TLS and proxy settings.
+    pub fn for_server(
+        cfg: OAuthConfig,
+        server: &Url,
+        client: &crate::ClientConfig,
+    ) -> crate::Result<Self> {
+        let http = OAuthHttp::new(
+            crate::oauth::http::build_client(client, cfg.http_timeout)?,
+            cfg.max_response_bytes,
+        );
+        Ok(Self::new(cfg, server.clone(), http)?)
     }
 }
 

@@ -138,6 +138,31 @@ impl CredentialStore for FileStore {
     fn name(&self) -> String {
         format!("file ({})", self.dir.display())
     }
+
+    fn keys(&self) -> Result<Option<Vec<String>>, StoreError> {
+        let rd = match fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(Vec::new())),
+            Err(e) => return Err(io_err(&self.dir, e)),
+        };
+        let mut keys = Vec::new();
+        for entry in rd.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            // The key is inside the entry (file names are hashes).
+            let server = fs::read_to_string(&path)
+                .ok()
+                .and_then(|raw| serde_json::from_str::<serde_json::Value>(&raw).ok())
+                .and_then(|v| v.get("server").and_then(|s| s.as_str()).map(str::to_owned));
+            if let Some(k) = server {
+                keys.push(k);
+            }
+        }
+        keys.sort();
+        Ok(Some(keys))
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use super::file::{create_private_dir, lock_file};
 use super::{CredentialStore, StoreError, StoreLock};
 
 const SERVICE: &str = "mcp-client";
+/// An entry listing the keys of the others (keyrings cannot be enumerated portably).
+const INDEX: &str = "mcp-client-index";
 
 /// Which keyring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +73,34 @@ impl KeyringStore {
     }
 }
 
+impl KeyringStore {
+    fn index(&self) -> Vec<String> {
+        self.entry(INDEX)
+            .ok()
+            .and_then(|e| e.get_password().ok())
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .unwrap_or_default()
+    }
+
+    /// Keep the index of keys (best effort: the entries themselves are the truth).
+    fn update_index(&self, key: &str, present: bool) {
+        let mut keys = self.index();
+        let had = keys.iter().any(|k| k == key);
+        if had == present {
+            return;
+        }
+        if present {
+            keys.push(key.to_owned());
+            keys.sort();
+        } else {
+            keys.retain(|k| k != key);
+        }
+        if let (Ok(e), Ok(raw)) = (self.entry(INDEX), serde_json::to_string(&keys)) {
+            let _ = e.set_password(&raw);
+        }
+    }
+}
+
 impl CredentialStore for KeyringStore {
     fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
         match self.entry(key)?.get_password() {
@@ -81,14 +111,23 @@ impl CredentialStore for KeyringStore {
     }
 
     fn save(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.entry(key)?.set_password(value).map_err(kerr)
+        self.entry(key)?.set_password(value).map_err(kerr)?;
+        self.update_index(key, true);
+        Ok(())
     }
 
     fn delete(&self, key: &str) -> Result<(), StoreError> {
         match self.entry(key)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Ok(()) | Err(keyring::Error::NoEntry) => {
+                self.update_index(key, false);
+                Ok(())
+            }
             Err(e) => Err(kerr(e)),
         }
+    }
+
+    fn keys(&self) -> Result<Option<Vec<String>>, StoreError> {
+        Ok(Some(self.index()))
     }
 
     fn lock(&self, key: &str) -> Result<StoreLock, StoreError> {

@@ -40,4 +40,16 @@ impl CredentialStore for MemoryStore {
     fn name(&self) -> String {
         "memory".into()
     }
+
+    fn keys(&self) -> Result<Option<Vec<String>>, StoreError> {
+        let mut k: Vec<String> = self
+            .map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        k.sort();
+        Ok(Some(k))
+    }
 }

@@ -66,6 +66,54 @@ pub struct StoredCredential {
     pub tokens: Option<StoredTokens>,
 }
 
+/// What `mcp-client auth status` shows of an entry: never a secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialSummary {
+    /// The MCP server.
+    pub server: String,
+    /// The authorization server of the tokens (or of the metadata, without tokens).
+    pub issuer: Option<String>,
+    /// The client id used with it.
+    pub client_id: Option<String>,
+    /// How the client was registered.
+    pub registration: Option<String>,
+    /// `Bearer` or `DPoP`, when a token is held.
+    pub token_type: Option<String>,
+    /// Access token expiry (seconds since the epoch).
+    pub expires_at: Option<u64>,
+    /// Whether the access token has expired.
+    pub expired: bool,
+    /// Whether a refresh token is held.
+    pub has_refresh_token: bool,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// When the entry was saved.
+    pub saved_at: u64,
+}
+
+impl StoredCredential {
+    /// The entry without its secrets.
+    pub fn summary(&self) -> CredentialSummary {
+        let t = self.tokens.as_ref();
+        let issuer = t
+            .map(|t| t.issuer.clone())
+            .or_else(|| self.auth_server.as_ref().map(|m| m.issuer.clone()));
+        let reg = issuer.as_ref().and_then(|i| self.registrations.get(i));
+        CredentialSummary {
+            server: self.server.clone(),
+            issuer,
+            client_id: reg.map(|r| r.client_id.clone()),
+            registration: reg.map(|r| r.kind.clone()),
+            token_type: t.map(|t| t.tokens.token_type.clone()),
+            expires_at: t.and_then(|t| t.tokens.expires_at),
+            expired: t.is_some_and(|t| t.tokens.expires_within(0)),
+            has_refresh_token: t.is_some_and(|t| t.tokens.refresh_token.is_some()),
+            scopes: t.map(|t| t.tokens.scopes.clone()).unwrap_or_default(),
+            saved_at: self.saved_at,
+        }
+    }
+}
+
 /// Tokens with the issuer that granted them and their DPoP key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredTokens {
@@ -114,6 +162,10 @@ pub trait CredentialStore: Send + Sync + 'static {
     }
     /// A short name for status and logs (`keyring`, `file`, `memory`, …).
     fn name(&self) -> String;
+    /// The keys of every entry, when the store can list them (`None`: it cannot).
+    fn keys(&self) -> Result<Option<Vec<String>>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// A held cross-process lock.

@@ -5,6 +5,7 @@
 //! connect, 4 protocol error, 5 the server answered with a JSON-RPC error, 6 timeout or
 //! cancellation, 7 authorization needed or refused, 8 internal error.
 
+mod auth;
 mod demo;
 mod output;
 
@@ -26,7 +27,7 @@ struct Cli {
 }
 
 #[derive(Args, Debug, Clone)]
-struct Global {
+pub(crate) struct Global {
     /// Start the server as a child process speaking stdio, e.g. --stdio "node server.js".
     #[arg(long, global = true, value_name = "CMD ARGS")]
     stdio: Option<String>,
@@ -54,7 +55,7 @@ struct Global {
 
 /// OAuth options: by default the client signs in through the browser when a server answers 401.
 #[derive(Args, Debug, Clone)]
-struct OAuthArgs {
+pub(crate) struct OAuthArgs {
     /// Never run OAuth (a 401 is an error).
     #[arg(long, global = true)]
     no_oauth: bool,
@@ -79,6 +80,10 @@ struct OAuthArgs {
     /// Print the sign-in URL instead of opening a browser.
     #[arg(long, global = true)]
     no_browser: bool,
+    /// Where credentials are kept: keyring (default, with a file fallback), file, file:DIR,
+    /// kernel-keyring, memory. MCP_CLIENT_STORE overrides it.
+    #[arg(long, global = true, value_name = "STORE")]
+    store: Option<String>,
 }
 
 impl OAuthArgs {
@@ -101,7 +106,23 @@ impl OAuthArgs {
         if self.device {
             cfg = cfg.grant(Grant::DeviceCode);
         }
+        cfg.store = self.store_choice();
         cfg
+    }
+
+    fn store_choice(&self) -> mcp_client::store::StoreChoice {
+        use mcp_client::store::StoreChoice;
+        match self.store.as_deref() {
+            None | Some("keyring-or-file") | Some("auto") => StoreChoice::Auto,
+            Some("keyring") => StoreChoice::Keyring,
+            Some("kernel-keyring") => StoreChoice::KernelKeyring,
+            Some("memory") => StoreChoice::Memory,
+            Some("file") => StoreChoice::File(None),
+            Some(other) => match other.strip_prefix("file:") {
+                Some(dir) => StoreChoice::File(Some(dir.into())),
+                None => StoreChoice::Auto,
+            },
+        }
     }
 }
 
@@ -139,10 +160,34 @@ enum Command {
     },
     /// Start a local MCP test server and run a whole session against it, step by step.
     Demo,
+    /// Stored OAuth credentials: status, login, logout.
+    Auth {
+        #[command(subcommand)]
+        action: AuthAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AuthAction {
+    /// What is stored (server, issuer, client, expiry, scopes; never the secrets).
+    Status {
+        /// One server (default: every stored one, where the store can list them).
+        url: Option<String>,
+    },
+    /// Sign in now, without calling anything.
+    Login {
+        /// The server URL.
+        url: String,
+    },
+    /// Revoke the tokens at the server (where it supports RFC 7009) and delete them.
+    Logout {
+        /// The server URL.
+        url: String,
+    },
 }
 
 /// A failure and its exit code.
-struct Failure {
+pub(crate) struct Failure {
     code: u8,
     message: String,
 }
@@ -217,6 +262,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     let g = cli.global;
     match cli.command {
         Command::Demo => demo::run(&g).await.map(|_| 0),
+        Command::Auth { action } => auth::run(&g, action).await,
         Command::Tools { url } => {
             let client = connect(&g, url.as_deref()).await?;
             let tools = client.list_tools().await;
@@ -297,7 +343,7 @@ fn split_target(
 }
 
 /// The builder for the chosen server with the global options applied.
-fn builder(g: &Global, url: Option<&str>) -> Result<ClientBuilder, Failure> {
+pub(crate) fn builder(g: &Global, url: Option<&str>) -> Result<ClientBuilder, Failure> {
     let mut b = match (&g.stdio, url) {
         (Some(cmd), None) => ClientBuilder::stdio(StdioCommand::parse(cmd)?),
         (None, Some(url)) => ClientBuilder::http(url)?,
