@@ -11,6 +11,7 @@ use axum::Router;
 use serde_json::Value;
 
 use crate::mcp::{self, code, Ctx, Message};
+use crate::oauth;
 use crate::session::{random_id, Outbox, Session};
 use crate::sse::{self, Attached};
 use crate::{ReplyMode, Shared};
@@ -193,6 +194,11 @@ async fn post_mcp(State(shared): State<Arc<Shared>>, req: Request) -> Response<B
     if let Err(reject) = check_origin(&parts.headers) {
         return reject.response();
     }
+    if let Some(auth) = &shared.auth {
+        if let Some(resp) = oauth::resource::refusal(auth, &parts, msg.as_ref()) {
+            return resp;
+        }
+    }
     if accepted(&parts.headers) != (true, true) {
         return rpc_error(
             StatusCode::NOT_ACCEPTABLE,
@@ -353,6 +359,11 @@ async fn get_mcp(State(shared): State<Arc<Shared>>, req: Request) -> Response<Bo
     if let Err(reject) = check_origin(&parts.headers) {
         return reject.response();
     }
+    if let Some(auth) = &shared.auth {
+        if let Some(resp) = oauth::resource::refusal(auth, &parts, None) {
+            return resp;
+        }
+    }
     if !accepted(&parts.headers).1 {
         return rpc_error(
             StatusCode::NOT_ACCEPTABLE,
@@ -394,6 +405,11 @@ async fn delete_mcp(State(shared): State<Arc<Shared>>, req: Request) -> Response
     shared.recorder.record(&parts, None);
     if let Err(reject) = check_origin(&parts.headers) {
         return reject.response();
+    }
+    if let Some(auth) = &shared.auth {
+        if let Some(resp) = oauth::resource::refusal(auth, &parts, None) {
+            return resp;
+        }
     }
     if !shared.opts.sessions {
         return empty(StatusCode::METHOD_NOT_ALLOWED);

@@ -6,6 +6,12 @@
 //! `/sse` + `/messages`, deliberately broken variants at `/faulty/{mode}`,
 //! and newline-delimited JSON-RPC over stdio ([`serve_stdio`]).
 //!
+//! With [`ServerOptions::auth`] set, `/mcp` becomes an OAuth 2.1 protected
+//! resource (RFC 9728 metadata, 401/403 challenges, optional DPoP) and the
+//! same origin serves a real authorization server (RFC 8414 / OpenID
+//! discovery, PKCE, dynamic registration, refresh rotation, revocation,
+//! device flow); see [`AuthOptions`].
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let server = mcp_test_server::start(Default::default()).await?;
@@ -21,6 +27,7 @@ mod faults;
 mod http;
 mod legacy;
 mod mcp;
+mod oauth;
 mod record;
 mod session;
 mod sse;
@@ -38,6 +45,7 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
+pub use oauth::{AuthOptions, AuthStats, DpopOptions, IssMode, MetadataStyle, PreRegistered};
 pub use record::RecordedRequest;
 pub use stdio::serve_stdio;
 
@@ -77,6 +85,9 @@ pub struct ServerOptions {
     /// Keep a log of requests for [`TestServer::requests`]. Default true;
     /// benchmarks turn it off.
     pub record: bool,
+    /// Protect `/mcp` with OAuth and serve an authorization server on the
+    /// same origin. Default None: unprotected.
+    pub auth: Option<AuthOptions>,
 }
 
 impl Default for ServerOptions {
@@ -90,6 +101,7 @@ impl Default for ServerOptions {
             sse_priming: false,
             drop_sse_after_first_event: false,
             record: true,
+            auth: None,
         }
     }
 }
@@ -105,20 +117,28 @@ pub(crate) struct Shared {
     pub(crate) default_session: Arc<Session>,
     /// Legacy HTTP+SSE sessions by id.
     pub(crate) legacy: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    /// The authorization server, when auth is on.
+    pub(crate) auth: Option<oauth::AuthServer>,
 }
 
 impl Shared {
-    fn new(opts: ServerOptions) -> Self {
-        let hub = Hub::new();
+    fn new(opts: ServerOptions, addr: SocketAddr) -> std::io::Result<Self> {
+        let mut hub = Hub::new();
+        hub.admin_tool = opts.auth.is_some();
+        let auth = match &opts.auth {
+            Some(a) => Some(oauth::AuthServer::new(a.clone(), addr)?),
+            None => None,
+        };
         let default_session = Arc::new(Session::http(None, opts.sse_event_ids, &hub));
-        Self {
+        Ok(Self {
             recorder: record::Recorder::new(opts.record),
             opts,
             hub,
             sessions: RwLock::new(HashMap::new()),
             default_session,
             legacy: Mutex::new(HashMap::new()),
-        }
+            auth,
+        })
     }
 
     /// Ends every Streamable HTTP session.
@@ -153,7 +173,7 @@ pub struct TestServer {
 pub async fn start(opts: ServerOptions) -> std::io::Result<TestServer> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port)).await?;
     let addr = listener.local_addr()?;
-    let shared = Arc::new(Shared::new(opts));
+    let shared = Arc::new(Shared::new(opts, addr)?);
     let app = router(shared.clone());
     let task = tokio::spawn(accept_loop(listener, app, shared.hub.token.clone()));
     Ok(TestServer {
@@ -163,14 +183,16 @@ pub async fn start(opts: ServerOptions) -> std::io::Result<TestServer> {
     })
 }
 
-/// Every route; later features (an authorization server) merge theirs here.
+/// Every route (the authorization server's only when auth is on).
 fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .merge(http::routes())
         .merge(legacy::routes())
-        .merge(faults::routes())
-        .fallback(http::not_found)
-        .with_state(shared)
+        .merge(faults::routes());
+    if let Some(auth) = &shared.auth {
+        router = router.merge(oauth::routes(auth));
+    }
+    router.fallback(http::not_found).with_state(shared)
 }
 
 /// Serves HTTP/1.1 connections until `token` is cancelled, then drops them all.
@@ -266,6 +288,64 @@ impl TestServer {
     /// The request ids seen in `notifications/cancelled`, in arrival order.
     pub fn cancelled(&self) -> Vec<serde_json::Value> {
         lock(&self.shared.hub.cancelled).clone()
+    }
+
+    /// The authorization server's issuer, `http://127.0.0.1:PORT` plus the
+    /// issuer path (just the base URL when auth is off).
+    pub fn issuer(&self) -> String {
+        match &self.shared.auth {
+            Some(auth) => auth.issuer.clone(),
+            None => self.base_url(),
+        }
+    }
+
+    /// The protected resource metadata URL named in 401 challenges,
+    /// `http://127.0.0.1:PORT/.well-known/oauth-protected-resource/mcp`.
+    pub fn resource_metadata_url(&self) -> String {
+        format!(
+            "{}/.well-known/oauth-protected-resource/mcp",
+            self.base_url()
+        )
+    }
+
+    /// Revokes every grant and token issued so far (auth on; else a no-op).
+    pub fn revoke_all_tokens(&self) {
+        if let Some(auth) = &self.shared.auth {
+            let mut store = auth.store();
+            let ids: Vec<u64> = store.grants.keys().copied().collect();
+            for id in ids {
+                store.revoke_grant(id);
+            }
+        }
+    }
+
+    /// Makes every access token issued so far expired (refresh tokens stay valid).
+    pub fn expire_access_tokens(&self) {
+        if let Some(auth) = &self.shared.auth {
+            let now = std::time::Instant::now();
+            for t in auth.store().access.values_mut() {
+                t.expires = now;
+            }
+        }
+    }
+
+    /// Approves every pending device authorization (as if the user had
+    /// visited each `verification_uri_complete`).
+    pub fn approve_all_devices(&self) {
+        if let Some(auth) = &self.shared.auth {
+            for d in auth.store().devices.values_mut() {
+                d.approved = true;
+            }
+        }
+    }
+
+    /// The authorization server's counters (all zero when auth is off).
+    pub fn auth_stats(&self) -> AuthStats {
+        self.shared
+            .auth
+            .as_ref()
+            .map(oauth::AuthServer::stats)
+            .unwrap_or_default()
     }
 
     /// Stops the server: closes the listener and every connection and ends

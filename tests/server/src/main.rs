@@ -4,13 +4,19 @@
 //! (`http://127.0.0.1:PORT/mcp`), then serves until SIGTERM/SIGINT (or until
 //! stdin reaches EOF with `--exit-on-eof`). With `--stdio` it speaks MCP on
 //! stdin/stdout instead and exits when stdin closes.
+//!
+//! `--oauth` protects `/mcp` and serves an OAuth authorization server on the
+//! same origin (defaults of `AuthOptions`); `--oauth-device`,
+//! `--oauth-dpop`, `--oauth-dpop-nonce`, `--oauth-consent` and
+//! `--token-ttl SECS` imply `--oauth` and adjust it.
 
 use std::io::Write;
 
-use mcp_test_server::{ReplyMode, ServerOptions};
+use mcp_test_server::{AuthOptions, ReplyMode, ServerOptions};
 
 const USAGE: &str = "usage: mcp-test-server [--port N] [--sse] [--no-sessions] [--retry-ms N] \
-[--no-event-ids] [--priming] [--drop-sse-after-first-event] [--no-record] [--exit-on-eof] [--stdio]";
+[--no-event-ids] [--priming] [--drop-sse-after-first-event] [--no-record] [--exit-on-eof] [--stdio] \
+[--oauth] [--oauth-device] [--oauth-dpop] [--oauth-dpop-nonce] [--oauth-consent] [--token-ttl SECS]";
 
 struct Args {
     opts: ServerOptions,
@@ -54,11 +60,32 @@ fn parse_args() -> Result<Args, String> {
             "--no-record" => args.opts.record = false,
             "--exit-on-eof" => args.exit_on_eof = true,
             "--stdio" => args.stdio = true,
+            "--oauth" => {
+                auth(&mut args.opts);
+            }
+            "--oauth-device" => auth(&mut args.opts).device_flow = true,
+            "--oauth-dpop" => auth(&mut args.opts).dpop.required = true,
+            "--oauth-dpop-nonce" => {
+                let a = auth(&mut args.opts);
+                a.dpop.required = true;
+                a.dpop.nonce = true;
+            }
+            "--oauth-consent" => auth(&mut args.opts).auto_approve = false,
+            "--token-ttl" => {
+                let v = value("--token-ttl")?;
+                auth(&mut args.opts).access_token_ttl_secs =
+                    v.parse().map_err(|_| format!("bad --token-ttl: {v}"))?;
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument: {other}")),
         }
     }
     Ok(args)
+}
+
+/// The auth options, turned on with defaults if they were off.
+fn auth(opts: &mut ServerOptions) -> &mut AuthOptions {
+    opts.auth.get_or_insert_with(AuthOptions::default)
 }
 
 /// Resolves on SIGTERM or SIGINT.
@@ -150,6 +177,13 @@ async fn main() -> std::process::ExitCode {
         {
             return std::process::ExitCode::FAILURE;
         }
+    }
+    if server.options().auth.is_some() {
+        eprintln!(
+            "mcp-test-server: OAuth on; issuer {}, resource metadata {}",
+            server.issuer(),
+            server.resource_metadata_url()
+        );
     }
     if args.exit_on_eof {
         tokio::select! {

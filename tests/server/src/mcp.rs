@@ -216,7 +216,7 @@ pub(crate) async fn handle_request(
         "tools/call" => return tools_call(ctx, id, params).await,
         "initialize" => initialize(params, ctx.versions),
         "ping" => Ok(json!({})),
-        "tools/list" => tools_list(params),
+        "tools/list" => tools_list(params, ctx.hub.admin_tool),
         "resources/list" => Ok(resources_list()),
         "resources/templates/list" => Ok(templates_list()),
         "resources/read" => resources_read(params),
@@ -280,9 +280,10 @@ fn schema(props: Value, required: &[&str]) -> Value {
     json!({"type": "object", "properties": props, "required": required})
 }
 
-fn tools() -> &'static [Value] {
+/// Every tool; `admin` (last) only when auth is on.
+fn tools(admin: bool) -> &'static [Value] {
     static TOOLS: OnceLock<Vec<Value>> = OnceLock::new();
-    TOOLS.get_or_init(|| {
+    let all = TOOLS.get_or_init(|| {
         let string = |d: &str| json!({"type": "string", "description": d});
         vec![
             json!({"name": "echo", "title": "Echo", "description": "Returns the text it is given.",
@@ -307,12 +308,20 @@ fn tools() -> &'static [Value] {
             json!({"name": "broadcast", "title": "Broadcast",
                 "description": "Sends a log message and tools/list_changed on the standalone stream.",
                 "inputSchema": schema(json!({"text": string("Log message")}), &["text"])}),
+            json!({"name": "admin", "title": "Admin",
+                "description": "Returns \"admin ok\"; needs the step-up scope (mcp:admin by default).",
+                "inputSchema": schema(json!({}), &[])}),
         ]
-    })
+    });
+    if admin {
+        all
+    } else {
+        &all[..all.len() - 1]
+    }
 }
 
-fn tools_list(params: Option<&Value>) -> Result<Value, RpcError> {
-    let all = tools();
+fn tools_list(params: Option<&Value>, admin: bool) -> Result<Value, RpcError> {
+    let all = tools(admin);
     let start = match params.and_then(|p| p.get("cursor")) {
         None | Some(Value::Null) => 0,
         Some(Value::String(c)) => c
@@ -428,6 +437,7 @@ async fn tools_call(ctx: &Ctx<'_>, id: &Value, params: Option<&Value>) -> Option
             Err(e) => Err(e),
         },
         "list_roots" => return client_call(ctx, id, "roots/list", json!({})).await,
+        "admin" if ctx.hub.admin_tool => Ok(text("admin ok")),
         _ => Err(RpcError::params(format!("Unknown tool: {name}"))),
     };
     Some(respond(id, result))
@@ -662,7 +672,7 @@ mod tests {
         let mut pages = 0;
         loop {
             let params = cursor.as_ref().map(|c| json!({ "cursor": c }));
-            let Ok(page) = tools_list(params.as_ref()) else {
+            let Ok(page) = tools_list(params.as_ref(), false) else {
                 panic!("page failed")
             };
             pages += 1;

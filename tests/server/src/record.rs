@@ -18,7 +18,9 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// Every header in arrival order, names lowercased.
     pub headers: Vec<(String, String)>,
-    /// The body, when it was JSON.
+    /// The body, when it was JSON; for form posts to the authorization
+    /// server (`/token`, `/revoke`, `/device_authorization`,
+    /// `/authorize/consent`), the form fields as a JSON object of strings.
     pub body: Option<Value>,
 }
 

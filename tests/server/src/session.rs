@@ -33,6 +33,8 @@ pub(crate) struct Hub {
     pub(crate) cancelled: Mutex<Vec<Value>>,
     /// Cancelled when the server shuts down; every session token is a child.
     pub(crate) token: CancellationToken,
+    /// List and serve the `admin` tool (auth is on).
+    pub(crate) admin_tool: bool,
 }
 
 impl Hub {
@@ -40,6 +42,7 @@ impl Hub {
         Self {
             cancelled: Mutex::new(Vec::new()),
             token: CancellationToken::new(),
+            admin_tool: false,
         }
     }
 }
