@@ -4,6 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mcp_client::handler::BoxFuture;
+use mcp_client::oauth::{AuthorizationPresenter, AuthorizationRequest, OAuthConfig, OAuthError};
+use mcp_client::store::StoreChoice;
 use mcp_client::{ClientBuilder, Notification, RequestOptions, SyncHandler};
 use serde_json::{json, Value};
 
@@ -29,18 +32,28 @@ fn say(line: impl AsRef<str>) {
 /// Run the demo.
 pub async fn run(g: &Global) -> Result<(), Failure> {
     let started = Instant::now();
-    let mut steps = Steps { n: 0, total: 9 };
+    let mut steps = Steps { n: 0, total: 10 };
 
-    steps.next("Starting the local MCP test server");
-    let server = mcp_test_server::start(mcp_test_server::ServerOptions::default())
-        .await
-        .map_err(|e| Failure {
-            code: 3,
-            message: format!("cannot start the test server: {e}"),
-        })?;
-    say(format!("listening at {}", server.url()));
+    steps.next("Starting the local MCP test server and its OAuth authorization server");
+    let server = mcp_test_server::start(mcp_test_server::ServerOptions {
+        auth: Some(mcp_test_server::AuthOptions {
+            access_token_ttl_secs: TOKEN_TTL_SECS,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| Failure {
+        code: 3,
+        message: format!("cannot start the test server: {e}"),
+    })?;
+    say(format!("MCP endpoint:          {}", server.url()));
+    say(format!("authorization server:  {}", server.issuer()));
+    say(format!(
+        "access tokens live {TOKEN_TTL_SECS} s, so the demo also shows a refresh"
+    ));
 
-    steps.next("Connecting over Streamable HTTP");
+    steps.next("Connecting: the server answers 401, the client signs in with OAuth");
     let notices: Arc<dyn Fn(&Notification) + Send + Sync> =
         Arc::new(|n: &Notification| match n.method.as_str() {
             "notifications/progress" => say(format!(
@@ -55,8 +68,13 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
             other => say(format!("  <- {other}")),
         });
     let notices2 = notices.clone();
+    let mut oauth = OAuthConfig::default().presenter(DemoBrowser);
+    oauth.registration.client_name = "mcp-client demo".into();
+    // The demo keeps nothing: no keyring or file is touched.
+    oauth.store = StoreChoice::Memory;
     let mut builder = ClientBuilder::http(&server.url())?
         .client_info("mcp-client-demo", mcp_client::VERSION)
+        .oauth(oauth)
         .request_timeout(Duration::from_secs(g.timeout.max(1)))
         .on_notification(move |n: &Notification| notices2(n))
         .on_elicitation(SyncHandler(|_: &str, params: Value| {
@@ -71,6 +89,40 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
         builder = builder.protocol_version(v);
     }
     let client = builder.connect().await?;
+    for r in server.requests() {
+        let what = match r.path.as_str() {
+            p if p.starts_with("/.well-known/oauth-protected-resource") => {
+                "protected resource metadata (RFC 9728)"
+            }
+            p if p.starts_with("/.well-known/") => "authorization server metadata (RFC 8414)",
+            p if p.ends_with("/register") => "dynamic client registration (RFC 7591)",
+            p if p.ends_with("/authorize") => "authorization request: PKCE S256, state, resource",
+            p if p.ends_with("/token") => "code exchanged for tokens (with the PKCE verifier)",
+            "/mcp" if r.rpc_method().is_some() => match r.header("authorization") {
+                Some(_) => "MCP request with Authorization: Bearer",
+                None => "MCP request without a token -> 401 with WWW-Authenticate",
+            },
+            _ => continue,
+        };
+        say(format!(
+            "{:<6} {:<52} {what}",
+            r.method,
+            short_path(&r.path)
+        ));
+        if r.path == "/mcp" && r.header("authorization").is_some() {
+            break;
+        }
+    }
+    if let Some(o) = client.oauth() {
+        let st = o.status();
+        say(format!(
+            "signed in: client {} ({}), scopes [{}], refresh token: {}",
+            st.client_id.as_deref().unwrap_or("-"),
+            st.registration.as_deref().unwrap_or("-"),
+            st.scopes.join(" "),
+            if st.has_refresh_token { "yes" } else { "no" }
+        ));
+    }
     say(format!(
         "protocol {} via {}, session {}",
         client.protocol_version(),
@@ -143,6 +195,23 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
         Ok(_) => say("slow unexpectedly finished"),
     }
 
+    steps.next("Token refresh ahead of expiry");
+    let before = server.auth_stats().token_requests_for("refresh_token");
+    let wait = Duration::from_millis(TOKEN_TTL_SECS * 1000 + 300);
+    say(format!(
+        "waiting {} ms for the access token to expire...",
+        wait.as_millis()
+    ));
+    tokio::time::sleep(wait).await;
+    let r = client
+        .call_tool("echo", json!({"text": "after refresh"}))
+        .await?;
+    let refreshes = server.auth_stats().token_requests_for("refresh_token") - before;
+    say(format!(
+        "echo -> {} ({refreshes} refresh_token grant, no new sign-in; the refresh token was rotated)",
+        content_text(&r["content"])
+    ));
+
     steps.next("Resources and prompts");
     let resources = client.list_resources().await?;
     say(format!("{} resources", resources.len()));
@@ -171,6 +240,48 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
         started.elapsed().as_millis()
     );
     Ok(())
+}
+
+/// How long the demo server's access tokens live.
+const TOKEN_TTL_SECS: u64 = 2;
+
+/// The demo's stand-in for a browser: it follows the authorization URL like a browser would,
+/// the authorization server approves at once and redirects to the client's loopback listener,
+/// which receives the code; exactly the path a real sign-in takes.
+struct DemoBrowser;
+
+impl AuthorizationPresenter for DemoBrowser {
+    fn present<'a>(
+        &'a self,
+        request: &'a AuthorizationRequest,
+    ) -> BoxFuture<'a, Result<Option<url::Url>, OAuthError>> {
+        let url = request.url.clone();
+        let redirect = request.redirect_uri.clone();
+        Box::pin(async move {
+            say(format!(
+                "  \"browser\" opens {}?client_id=…&code_challenge=…&state=…",
+                url.as_str().split('?').next().unwrap_or("")
+            ));
+            say(format!("  the loopback listener waits at {redirect}"));
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                match client.get(url).send().await {
+                    Ok(r) => {
+                        let page = r.text().await.unwrap_or_default();
+                        if page.contains("close this tab") {
+                            say("  browser lands on the listener: \"Signed in. You may close this tab.\"");
+                        }
+                    }
+                    Err(e) => say(format!("  browser failed: {e}")),
+                }
+            });
+            Ok(None)
+        })
+    }
+}
+
+fn short_path(p: &str) -> &str {
+    &p[..p.len().min(52)]
 }
 
 fn short(id: &str) -> &str {
