@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Build release binaries and print the benchmark tables. Every figure is a ratio to a floor
-# measured in the same run (a bare keep-alive reqwest loop sending the same bytes).
+# Build release binaries and print the benchmark tables: OAuth request counts (credentials), then
+# transport figures as ratios to a floor measured in the same run (a bare keep-alive reqwest loop
+# sending the same bytes).
 #   benches/run.sh [--rounds N] [--seq N] [--conc N] [--inflight N]
 # Table 1: wall-clock throughput and client CPU per call (noisy on shared machines: medians).
 # Table 2 (when valgrind is installed): instructions per sequential call, counted by callgrind,
 # which repeats exactly from run to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p mcp-test-server --quiet
+cargo build --release --bins -p mcp-test-server -p mcp-client --quiet
+cargo bench --quiet --bench credentials
 cargo bench --quiet --bench transport -- "$@"
 
 command -v valgrind >/dev/null || { echo "(valgrind not installed: no instruction counts)"; exit 0; }
