@@ -32,9 +32,9 @@ fn oauth_requests(server: &TestServer) -> usize {
         .count()
 }
 
-async fn client(server: &TestServer, dir: &PathBuf) -> Client {
+async fn client(server: &TestServer, dir: &std::path::Path) -> Client {
     let mut cfg = OAuthConfig::default().presenter(HeadlessPresenter::new().expect("presenter"));
-    cfg.store = StoreChoice::File(Some(dir.clone()));
+    cfg.store = StoreChoice::File(Some(dir.to_path_buf()));
     ClientBuilder::http(&server.url())
         .expect("url")
         .oauth(cfg)
