@@ -19,7 +19,7 @@ pub struct Registration {
     /// The client id.
     pub client_id: String,
     /// The client secret, for confidential clients.
-    #[serde(default, with = "opt_secret", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<Secret>,
     /// `token_endpoint_auth_method`.
     pub auth_method: String,
@@ -31,20 +31,6 @@ pub struct Registration {
     pub secret_expires_at: Option<u64>,
     /// How it was obtained: `pre-registered`, `client-metadata-document` or `dynamic`.
     pub kind: String,
-}
-
-mod opt_secret {
-    use crate::secret::Secret;
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(s: &Option<Secret>, ser: S) -> Result<S::Ok, S::Error> {
-        match s {
-            Some(s) => ser.serialize_some(s.expose()),
-            None => ser.serialize_none(),
-        }
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
-        Ok(Option::<String>::deserialize(d)?.map(Secret::new))
-    }
 }
 
 /// What the host configured for registration.

@@ -19,16 +19,11 @@ use crate::secret::Secret;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenSet {
     /// The access token.
-    #[serde(with = "secret_serde")]
     pub access_token: Secret,
     /// `Bearer` or `DPoP`.
     pub token_type: String,
     /// The refresh token, if one was issued.
-    #[serde(
-        default,
-        with = "opt_secret_serde",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
     /// When the access token expires, in seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,31 +56,6 @@ impl TokenSet {
     /// Whether it is a DPoP-bound token.
     pub fn is_dpop(&self) -> bool {
         self.token_type.eq_ignore_ascii_case("dpop")
-    }
-}
-
-mod secret_serde {
-    use crate::secret::Secret;
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
-        ser.serialize_str(s.expose())
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-        Ok(Secret::new(String::deserialize(d)?))
-    }
-}
-
-mod opt_secret_serde {
-    use crate::secret::Secret;
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(s: &Option<Secret>, ser: S) -> Result<S::Ok, S::Error> {
-        match s {
-            Some(s) => ser.serialize_some(s.expose()),
-            None => ser.serialize_none(),
-        }
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
-        Ok(Option::<String>::deserialize(d)?.map(Secret::new))
     }
 }
 
