@@ -611,7 +611,11 @@ impl OAuthProvider {
                     }
                 }
             }
-            for x in scopes {
+            // The challenge's scopes are what this operation needs, whatever was configured.
+            for x in scopes
+                .into_iter()
+                .chain(info.scope.clone().unwrap_or_default())
+            {
                 if !union.contains(&x) {
                     union.push(x);
                 }

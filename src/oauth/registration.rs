@@ -137,16 +137,15 @@ pub async fn register(
         });
     };
     let url = endpoint(reg_endpoint, "registration_endpoint")?;
-    let method = choose_method(meta, false, false);
-    let method = if method == "none"
-        || meta
-            .token_endpoint_auth_methods_supported
-            .as_ref()
-            .is_some_and(|m| m.iter().any(|x| x == "none"))
-    {
+    // A native client prefers to be public; when the server takes no public clients (an
+    // absent list means `client_secret_basic` only, RFC 8414 §2), it asks for a secret.
+    let public_ok = meta
+        .token_endpoint_auth_methods_supported
+        .as_ref()
+        .is_some_and(|m| m.iter().any(|x| x == "none"));
+    let method = if public_ok {
         "none".to_owned()
     } else {
-        // The server takes no public clients: ask for a secret it supports.
         choose_method(meta, true, false)
     };
     let body = json!({

@@ -17,8 +17,9 @@ const INDEX: &str = "mcp-client-index";
 pub enum KeyringBackend {
     /// The platform's persistent store (Secret Service, Keychain, Credential Manager).
     Platform,
-    /// The Linux kernel keyring (keyutils, the session keyring): needs no daemon, but its
-    /// secrets end with the login session or a reboot.
+    /// The Linux kernel keyring (keyutils): needs no daemon; entries live in the session
+    /// keyring and are linked into the user's persistent keyring, which the kernel expires
+    /// after a few days unused; all of it ends at a reboot.
     KernelKeyring,
 }
 

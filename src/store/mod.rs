@@ -231,7 +231,8 @@ pub enum StoreChoice {
     Auto,
     /// The OS keyring only (errors if unusable).
     Keyring,
-    /// The Linux kernel keyring (keyutils); secrets last until logout or reboot.
+    /// The Linux kernel keyring (keyutils); entries last until the user's persistent keyring
+    /// expires (days unused) or a reboot.
     KernelKeyring,
     /// A file store in this directory (default: [`default_dir`]).
     File(Option<PathBuf>),

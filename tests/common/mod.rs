@@ -1,6 +1,8 @@
 //! Helpers shared by the client integration tests.
 #![allow(dead_code)]
 
+pub mod oauth;
+
 use std::time::Duration;
 
 use mcp_client::{Client, ClientBuilder, Notification};

@@ -1,0 +1,361 @@
+//! The host's callbacks, as the core's traits: the authorization URL presenter, the credential
+//! store, the notification handler and the server-request handler.
+
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use serde_json::Value;
+use url::Url;
+
+use super::foreign::Slot;
+use crate::error::RpcError;
+use crate::handler::{BoxFuture, NotificationHandler, RequestHandler};
+use crate::jsonrpc::Notification;
+use crate::oauth::{AuthorizationPresenter, AuthorizationRequest, OAuthError};
+use crate::store::{CredentialStore, StoreError};
+
+/// Frees the user data given with a callback; runs exactly once, on any thread, when the
+/// library no longer needs the user data.
+#[allow(non_camel_case_types)]
+pub type mcp_free_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+/// Shows the authorization URL to the user. Return 0 once it is shown. To hand back the
+/// redirect yourself, set `*redirect_out` to the full redirect URL (the URL the browser was
+/// sent to, with `code` and `state`) in a string allocated with `malloc` (e.g. `strdup`; the
+/// library frees it with `free`); leave it NULL to let the built-in loopback listener at
+/// `redirect_uri` receive the redirect (it starts listening when the callback returns, so do
+/// not block waiting for the browser). A non-zero return fails the authorization with
+/// `MCP_RESULT_AUTH`.
+#[allow(non_camel_case_types)]
+pub type mcp_presenter_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        url: *const c_char,
+        redirect_uri: *const c_char,
+        redirect_out: *mut *mut c_char,
+    ) -> i32,
+>;
+
+/// Receives one server notification: its method and its params as JSON text (`null` when
+/// absent).
+#[allow(non_camel_case_types)]
+pub type mcp_notification_fn = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, method: *const c_char, params_json: *const c_char),
+>;
+
+/// Answers one server request (`elicitation/create`, `sampling/createMessage`, `roots/list`,
+/// or another method): its method and params as JSON text. Return 0 and set `*result_out` to
+/// the JSON result in a `malloc`-allocated string (NULL: `{}`); or return a non-zero JSON-RPC
+/// error code (e.g. -32601) and optionally set `*result_out` to the error message
+/// (`malloc`-allocated). The library frees `*result_out` with `free`.
+#[allow(non_camel_case_types)]
+pub type mcp_request_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        method: *const c_char,
+        params_json: *const c_char,
+        result_out: *mut *mut c_char,
+    ) -> i32,
+>;
+
+/// Loads the entry for `key`: return 0 and set `*value_out` to a `malloc`-allocated copy of
+/// the entry (the library frees it with `free`), or leave it NULL when there is none; return
+/// non-zero on failure.
+#[allow(non_camel_case_types)]
+pub type mcp_store_load_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        key: *const c_char,
+        value_out: *mut *mut c_char,
+    ) -> i32,
+>;
+
+/// Replaces the entry for `key` with `value` (copy it); 0 on success.
+#[allow(non_camel_case_types)]
+pub type mcp_store_save_fn = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, key: *const c_char, value: *const c_char) -> i32,
+>;
+
+/// Removes the entry for `key` (absent is fine); 0 on success.
+#[allow(non_camel_case_types)]
+pub type mcp_store_remove_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, key: *const c_char) -> i32>;
+
+pub(crate) type PresenterFn = unsafe extern "C" fn(
+    *mut c_void,
+    *const c_char,
+    *const c_char,
+    *mut *mut c_char,
+) -> i32;
+pub(crate) type NotificationFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char);
+pub(crate) type RequestFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut *mut c_char) -> i32;
+
+/// The three store functions, sharing one user data.
+#[derive(Clone, Copy)]
+pub(crate) struct StoreFns {
+    pub load: unsafe extern "C" fn(*mut c_void, *const c_char, *mut *mut c_char) -> i32,
+    pub save: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> i32,
+    pub remove: unsafe extern "C" fn(*mut c_void, *const c_char) -> i32,
+}
+
+/// Take a string the host allocated with `malloc`: copy it and `free` it. NULL: `None`.
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string from `malloc`, not used by the host afterwards.
+unsafe fn take_host_string(p: *mut c_char) -> Option<Result<String, ()>> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: NUL-terminated by contract.
+    let s = unsafe { CStr::from_ptr(p) }
+        .to_str()
+        .map(str::to_owned)
+        .map_err(|_| ());
+    // SAFETY: allocated with malloc by contract, and ours now.
+    unsafe { libc::free(p.cast()) };
+    Some(s)
+}
+
+/// A C string for a callback argument (interior NUL bytes, impossible in URLs and JSON text,
+/// are dropped rather than failing).
+fn c_arg(s: &str) -> CString {
+    CString::new(s).unwrap_or_else(|e| {
+        let mut v = e.into_vec();
+        v.retain(|b| *b != 0);
+        CString::new(v).unwrap_or_default()
+    })
+}
+
+/// Run a callback trampoline so that no panic escapes into the core's tasks.
+fn guarded<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}
+
+/// The host's presenter.
+pub(crate) struct CPresenter {
+    pub slot: Arc<Slot<PresenterFn>>,
+}
+
+fn present_blocking(
+    slot: &Slot<PresenterFn>,
+    url: &str,
+    redirect_uri: &str,
+) -> Result<Option<Url>, OAuthError> {
+    let (url, redirect_uri) = (c_arg(url), c_arg(redirect_uri));
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let rc = slot
+        .call(|cb| {
+            // SAFETY: the host's function with its user data; the arguments live for the call.
+            unsafe { (cb.f)(cb.user_data, url.as_ptr(), redirect_uri.as_ptr(), &mut out) }
+        })
+        .ok_or_else(|| OAuthError::Presenter("the client was freed".into()))?;
+    // SAFETY: `out` is NULL or the host's malloc'd string.
+    let redirect = unsafe { take_host_string(out) };
+    if rc != 0 {
+        return Err(OAuthError::Presenter(format!(
+            "the host's presenter callback returned {rc}"
+        )));
+    }
+    match redirect {
+        None => Ok(None),
+        Some(Err(())) => Err(OAuthError::Presenter(
+            "the redirect URL from the presenter callback is not UTF-8".into(),
+        )),
+        Some(Ok(s)) => Url::parse(&s).map(Some).map_err(|e| {
+            OAuthError::Presenter(format!(
+                "the redirect URL from the presenter callback does not parse: {e}"
+            ))
+        }),
+    }
+}
+
+impl AuthorizationPresenter for CPresenter {
+    fn present<'a>(
+        &'a self,
+        request: &'a AuthorizationRequest,
+    ) -> BoxFuture<'a, Result<Option<Url>, OAuthError>> {
+        let slot = self.slot.clone();
+        let url = request.url.to_string();
+        let redirect_uri = request.redirect_uri.to_string();
+        Box::pin(async move {
+            // A thread of the blocking pool: the host may wait for its user there without
+            // stalling the runtime.
+            let job = move || {
+                guarded(
+                    Err(OAuthError::Presenter(
+                        "panic around the presenter callback".into(),
+                    )),
+                    || present_blocking(&slot, &url, &redirect_uri),
+                )
+            };
+            tokio::task::spawn_blocking(job)
+                .await
+                .map_err(|e| OAuthError::Presenter(format!("the presenter callback failed: {e}")))?
+        })
+    }
+}
+
+/// The host's credential store.
+pub(crate) struct CStore {
+    pub slot: Arc<Slot<StoreFns>>,
+}
+
+fn store_failed(what: &str, rc: i32) -> StoreError {
+    StoreError::Custom(format!("the host's {what} callback returned {rc}"))
+}
+
+fn freed() -> StoreError {
+    StoreError::Custom("the client was freed".into())
+}
+
+impl CredentialStore for CStore {
+    fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = c_arg(key);
+        guarded(Err(StoreError::Custom("panic in load".into())), || {
+            let mut out: *mut c_char = std::ptr::null_mut();
+            let rc = self
+                .slot
+                .call(|cb| {
+                    // SAFETY: the host's function; the arguments live for the call.
+                    unsafe { (cb.f.load)(cb.user_data, key.as_ptr(), &mut out) }
+                })
+                .ok_or_else(freed)?;
+            // SAFETY: NULL or the host's malloc'd string.
+            let value = unsafe { take_host_string(out) };
+            if rc != 0 {
+                return Err(store_failed("load", rc));
+            }
+            match value {
+                None => Ok(None),
+                Some(Ok(v)) => Ok(Some(v)),
+                Some(Err(())) => Err(StoreError::Custom(
+                    "the entry from the load callback is not UTF-8".into(),
+                )),
+            }
+        })
+    }
+
+    fn save(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let (key, value) = (c_arg(key), c_arg(value));
+        guarded(Err(StoreError::Custom("panic in save".into())), || {
+            let rc = self
+                .slot
+                .call(|cb| {
+                    // SAFETY: the host's function; the arguments live for the call.
+                    unsafe { (cb.f.save)(cb.user_data, key.as_ptr(), value.as_ptr()) }
+                })
+                .ok_or_else(freed)?;
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(store_failed("save", rc))
+            }
+        })
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let key = c_arg(key);
+        guarded(Err(StoreError::Custom("panic in remove".into())), || {
+            let rc = self
+                .slot
+                .call(|cb| {
+                    // SAFETY: the host's function; the argument lives for the call.
+                    unsafe { (cb.f.remove)(cb.user_data, key.as_ptr()) }
+                })
+                .ok_or_else(freed)?;
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(store_failed("remove", rc))
+            }
+        })
+    }
+
+    fn name(&self) -> String {
+        "custom".into()
+    }
+}
+
+/// The host's notification callback.
+pub(crate) struct CNotifications {
+    pub slot: Arc<Slot<NotificationFn>>,
+}
+
+impl NotificationHandler for CNotifications {
+    fn on_notification(&self, n: &Notification) {
+        guarded((), || {
+            let method = c_arg(&n.method);
+            let params = c_arg(&n.params.to_string());
+            self.slot.call(|cb| {
+                // SAFETY: the host's function; the arguments live for the call.
+                unsafe { (cb.f)(cb.user_data, method.as_ptr(), params.as_ptr()) }
+            });
+        })
+    }
+}
+
+/// The host's server-request callback.
+pub(crate) struct CRequests {
+    pub slot: Arc<Slot<RequestFn>>,
+}
+
+fn answer_blocking(slot: &Slot<RequestFn>, method: &str, params: &Value) -> Result<Value, RpcError> {
+    let method_c = c_arg(method);
+    let params_c = c_arg(&params.to_string());
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let rc = slot
+        .call(|cb| {
+            // SAFETY: the host's function; the arguments live for the call.
+            unsafe { (cb.f)(cb.user_data, method_c.as_ptr(), params_c.as_ptr(), &mut out) }
+        })
+        .ok_or_else(|| RpcError::new(RpcError::INTERNAL_ERROR, "the client is being freed"))?;
+    // SAFETY: NULL or the host's malloc'd string.
+    let text = unsafe { take_host_string(out) };
+    if rc != 0 {
+        let message = match text {
+            Some(Ok(m)) if !m.is_empty() => m,
+            _ => format!("the client refused `{method}`"),
+        };
+        return Err(RpcError::new(i64::from(rc), message));
+    }
+    match text {
+        None => Ok(Value::Object(Default::default())),
+        Some(Ok(t)) => serde_json::from_str(&t).map_err(|e| {
+            RpcError::new(
+                RpcError::INTERNAL_ERROR,
+                format!("the client's answer to `{method}` is not JSON: {e}"),
+            )
+        }),
+        Some(Err(())) => Err(RpcError::new(
+            RpcError::INTERNAL_ERROR,
+            format!("the client's answer to `{method}` is not UTF-8"),
+        )),
+    }
+}
+
+impl RequestHandler for CRequests {
+    fn handle(&self, method: &str, params: Value) -> BoxFuture<'static, Result<Value, RpcError>> {
+        let slot = self.slot.clone();
+        let method = method.to_owned();
+        Box::pin(async move {
+            // A thread of the blocking pool: answering may wait for the user.
+            let job = move || {
+                guarded(
+                    Err(RpcError::new(
+                        RpcError::INTERNAL_ERROR,
+                        "panic around the request callback",
+                    )),
+                    || answer_blocking(&slot, &method, &params),
+                )
+            };
+            tokio::task::spawn_blocking(job).await.unwrap_or_else(|e| {
+                Err(RpcError::new(
+                    RpcError::INTERNAL_ERROR,
+                    format!("the request callback failed: {e}"),
+                ))
+            })
+        })
+    }
+}

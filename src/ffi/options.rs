@@ -1,0 +1,680 @@
+//! The options builder: everything a client is made from, set one call at a time.
+
+use std::ffi::{c_char, c_void};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::boundary::{boundary, json_arg, opt_str_arg, str_arg, FfiResult, Failure};
+use super::callbacks::{
+    mcp_free_fn, mcp_notification_fn, mcp_presenter_fn, mcp_request_fn, mcp_store_load_fn,
+    mcp_store_remove_fn, mcp_store_save_fn, CNotifications, CPresenter, CRequests, CStore,
+    NotificationFn, PresenterFn, RequestFn, StoreFns,
+};
+use super::error::mcp_result;
+use super::foreign::{Foreign, Revoke, Slot};
+use super::registry::Registry;
+use crate::config::{AuthMode, ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
+use crate::oauth::{HeadlessPresenter, OAuthConfig, OAuthProvider};
+use crate::store::StoreChoice;
+
+/// How requests are authorized (`mcp_options_set_auth`).
+#[repr(i32)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mcp_auth_mode {
+    /// No credentials (the default); a server that answers 401 fails with `MCP_RESULT_AUTH`.
+    None = 0,
+    /// A fixed bearer token (`mcp_options_set_bearer_token`).
+    Bearer = 1,
+    /// The OAuth engine: on a 401 it discovers, registers and signs in, then keeps the tokens
+    /// fresh and stored.
+    Oauth = 2,
+}
+
+/// Where OAuth credentials are kept between runs (`mcp_options_set_store`). The environment
+/// variable `MCP_CLIENT_STORE` (`keyring`, `kernel-keyring`, `file`, `file:<dir>`, `memory`)
+/// overrides the choice, custom stores included.
+#[repr(i32)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mcp_store_kind {
+    /// The OS keyring, else a private file with one warning (the default).
+    Auto = 0,
+    /// The OS keyring only.
+    Keyring = 1,
+    /// The Linux kernel keyring (secrets last until logout or reboot).
+    KernelKeyring = 2,
+    /// A private file (mode 0600) in a directory.
+    File = 3,
+    /// Memory only: nothing outlives the process.
+    Memory = 4,
+}
+
+/// `mcp_options_set_request_callback`: also answer `elicitation/create` (and declare the
+/// `elicitation` capability).
+pub const MCP_CAPABILITY_ELICITATION: u32 = 1;
+/// Also answer `sampling/createMessage` (and declare `sampling`).
+pub const MCP_CAPABILITY_SAMPLING: u32 = 2;
+/// Also answer `roots/list` (and declare `roots`).
+pub const MCP_CAPABILITY_ROOTS: u32 = 4;
+
+#[derive(Clone)]
+enum Target {
+    Http(String),
+    Stdio(StdioCommand),
+}
+
+#[derive(Clone)]
+enum StoreSetting {
+    Choice(StoreChoice),
+    Custom(Arc<Foreign<StoreFns>>),
+}
+
+#[derive(Clone)]
+enum PresenterSetting {
+    Browser,
+    Headless,
+    Callback(Arc<Foreign<PresenterFn>>),
+}
+
+/// Options to make a client from: the server, authorization, timeouts and callbacks. Made by
+/// `mcp_options_new`, freed by `mcp_options_free`; one thread at a time may set options. A
+/// client copies what it needs: the options may be changed, reused or freed afterwards.
+#[derive(Clone)]
+pub struct mcp_options {
+    target: Option<Target>,
+    client_info: Option<(String, String)>,
+    auth: mcp_auth_mode,
+    bearer: Option<String>,
+    headers: Vec<(String, String)>,
+    ca_files: Vec<PathBuf>,
+    client_metadata_url: Option<String>,
+    client_id: Option<(String, Option<String>)>,
+    scopes: Option<Vec<String>>,
+    redirect_port: u16,
+    redirect_timeout: Option<Duration>,
+    store: StoreSetting,
+    presenter: PresenterSetting,
+    request_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    protocol_version: Option<String>,
+    capabilities: Option<Value>,
+    notification: Option<Arc<Foreign<NotificationFn>>>,
+    request: Option<(u32, Arc<Foreign<RequestFn>>)>,
+}
+
+pub(crate) static OPTIONS: Registry = Registry::new();
+
+/// What a client is made of.
+pub(crate) struct Built {
+    pub config: ClientConfig,
+    pub oauth: Option<Arc<OAuthProvider>>,
+    pub slots: Vec<Arc<dyn Revoke>>,
+}
+
+impl mcp_options {
+    fn new() -> Self {
+        mcp_options {
+            target: None,
+            client_info: None,
+            auth: mcp_auth_mode::None,
+            bearer: None,
+            headers: Vec::new(),
+            ca_files: Vec::new(),
+            client_metadata_url: None,
+            client_id: None,
+            scopes: None,
+            redirect_port: 0,
+            redirect_timeout: None,
+            store: StoreSetting::Choice(StoreChoice::Auto),
+            presenter: PresenterSetting::Browser,
+            request_timeout: None,
+            connect_timeout: None,
+            protocol_version: None,
+            capabilities: None,
+            notification: None,
+            request: None,
+        }
+    }
+
+    /// The configuration, the OAuth engine (in OAuth mode) and the client's callback slots.
+    pub(crate) fn build(&self) -> FfiResult<Built> {
+        let mut slots: Vec<Arc<dyn Revoke>> = Vec::new();
+        let mut b = match &self.target {
+            None => {
+                return Err(Failure::invalid(
+                    "no server: call mcp_options_set_url or mcp_options_set_stdio",
+                ))
+            }
+            Some(Target::Http(url)) => ClientBuilder::http(url)?,
+            Some(Target::Stdio(cmd)) => ClientBuilder::stdio(cmd.clone()),
+        };
+        if let Some((name, version)) = &self.client_info {
+            b = b.client_info(name, version);
+        }
+        for (name, value) in &self.headers {
+            b = b.header(name, value);
+        }
+        for f in &self.ca_files {
+            b = b.extra_ca_file(f.clone());
+        }
+        if let Some(t) = self.request_timeout {
+            b = b.request_timeout(t);
+        }
+        if let Some(t) = self.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(v) = &self.protocol_version {
+            b = b.protocol_version(v);
+        }
+        if let Some(c) = &self.capabilities {
+            b = b.capabilities(c.clone());
+        }
+        if let Some(n) = &self.notification {
+            let slot = Slot::new(n.clone());
+            slots.push(slot.clone());
+            b = b.on_notification(CNotifications { slot });
+        }
+        if let Some((caps, r)) = &self.request {
+            let slot = Slot::new(r.clone());
+            slots.push(slot.clone());
+            let h = || CRequests { slot: slot.clone() };
+            if caps & MCP_CAPABILITY_ELICITATION != 0 {
+                b = b.on_elicitation(h());
+            }
+            if caps & MCP_CAPABILITY_SAMPLING != 0 {
+                b = b.on_sampling(h());
+            }
+            if caps & MCP_CAPABILITY_ROOTS != 0 {
+                b = b.on_roots(h());
+            }
+            b = b.on_request(h());
+        }
+        let mut oauth = None;
+        match self.auth {
+            mcp_auth_mode::None => {}
+            mcp_auth_mode::Bearer => match &self.bearer {
+                Some(t) => b = b.bearer(t),
+                None => {
+                    return Err(Failure::invalid(
+                        "bearer mode needs a token: call mcp_options_set_bearer_token",
+                    ))
+                }
+            },
+            mcp_auth_mode::Oauth => {
+                let ServerTarget::Http(url) = b.config().target.clone() else {
+                    return Err(Failure::invalid("OAuth needs an HTTP server"));
+                };
+                let cfg = self.oauth_config(&mut slots)?;
+                let provider = Arc::new(OAuthProvider::for_server(cfg, &url, b.config())?);
+                b = b.auth(AuthMode::Provider(provider.clone()));
+                oauth = Some(provider);
+            }
+        }
+        Ok(Built {
+            config: b.build(),
+            oauth,
+            slots,
+        })
+    }
+
+    fn oauth_config(&self, slots: &mut Vec<Arc<dyn Revoke>>) -> FfiResult<OAuthConfig> {
+        let mut cfg = OAuthConfig::default();
+        if let Some((name, _)) = &self.client_info {
+            cfg.registration.client_name = name.clone();
+        }
+        if let Some((id, secret)) = &self.client_id {
+            cfg = cfg.client(id, secret.as_deref());
+        }
+        if let Some(u) = &self.client_metadata_url {
+            cfg = cfg.client_metadata_url(u);
+        }
+        cfg.scopes = self.scopes.clone();
+        cfg.redirect_port = self.redirect_port;
+        if let Some(t) = self.redirect_timeout {
+            cfg.redirect_timeout = t;
+        }
+        cfg.store = match &self.store {
+            StoreSetting::Choice(c) => c.clone(),
+            StoreSetting::Custom(f) => {
+                let slot = Slot::new(f.clone());
+                slots.push(slot.clone());
+                StoreChoice::Custom(Arc::new(CStore { slot }))
+            }
+        };
+        match &self.presenter {
+            PresenterSetting::Browser => {}
+            PresenterSetting::Headless => cfg = cfg.presenter(HeadlessPresenter::new()?),
+            PresenterSetting::Callback(f) => {
+                let slot = Slot::new(f.clone());
+                slots.push(slot.clone());
+                cfg = cfg.presenter(CPresenter { slot });
+            }
+        }
+        Ok(cfg)
+    }
+}
+
+/// Run a setter on live options.
+fn set(options: *mut mcp_options, f: impl FnOnce(&mut mcp_options) -> FfiResult) -> mcp_result {
+    boundary(std::ptr::null_mut(), || {
+        // SAFETY: NULL or live options from `mcp_options_new`, used by one thread at a time.
+        let o = unsafe { options.as_mut() }.ok_or_else(|| Failure::null("options"))?;
+        f(o)
+    })
+}
+
+fn millis(ms: u64) -> FfiResult<Duration> {
+    if ms == 0 {
+        Err(Failure::invalid("a timeout must be more than 0 ms"))
+    } else {
+        Ok(Duration::from_millis(ms))
+    }
+}
+
+/// New options with every default: no server yet, no authorization, a 60 s request timeout,
+/// the system browser as the OAuth presenter and the OS keyring (else a private file) as the
+/// store. NULL only if the library failed unexpectedly.
+#[no_mangle]
+pub extern "C" fn mcp_options_new() -> *mut mcp_options {
+    super::boundary::boundary_value(std::ptr::null_mut(), || {
+        let p = Box::into_raw(Box::new(mcp_options::new()));
+        OPTIONS.insert(p);
+        p
+    })
+}
+
+/// Free options. NULL is fine, and so is a second free of the same pointer (ignored, while
+/// the address has not been reused). Clients made from them are not affected.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_free(options: *mut mcp_options) {
+    super::boundary::boundary_value((), || {
+        if !options.is_null() && OPTIONS.remove(options) {
+            // SAFETY: a live pointer from `mcp_options_new`, freed once (checked above).
+            drop(unsafe { Box::from_raw(options) });
+        }
+    })
+}
+
+/// The server's URL (http or https): Streamable HTTP, falling back to HTTP+SSE.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_url(
+    options: *mut mcp_options,
+    url: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let url = unsafe { str_arg(url, "url") }?;
+        ClientBuilder::http(url)?;
+        o.target = Some(Target::Http(url.to_owned()));
+        Ok(())
+    })
+}
+
+/// A stdio server instead: the command line of the process to start (words split on
+/// whitespace; single or double quotes group words).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_stdio(
+    options: *mut mcp_options,
+    command_line: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let line = unsafe { str_arg(command_line, "command_line") }?;
+        o.target = Some(Target::Stdio(StdioCommand::parse(line)?));
+        Ok(())
+    })
+}
+
+/// `clientInfo` sent in the handshake (and the client name used in OAuth registration).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_client_info(
+    options: *mut mcp_options,
+    name: *const c_char,
+    version: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: C string arguments.
+        let (name, version) = unsafe { (str_arg(name, "name")?, str_arg(version, "version")?) };
+        o.client_info = Some((name.to_owned(), version.to_owned()));
+        Ok(())
+    })
+}
+
+/// The auth mode: an `mcp_auth_mode` value.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_auth(options: *mut mcp_options, mode: i32) -> mcp_result {
+    set(options, |o| {
+        o.auth = match mode {
+            0 => mcp_auth_mode::None,
+            1 => mcp_auth_mode::Bearer,
+            2 => mcp_auth_mode::Oauth,
+            _ => return Err(Failure::invalid(format!("unknown auth mode {mode}"))),
+        };
+        Ok(())
+    })
+}
+
+/// A fixed bearer token; also selects `MCP_AUTH_MODE_BEARER`.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_bearer_token(
+    options: *mut mcp_options,
+    token: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let token = unsafe { str_arg(token, "token") }?;
+        o.bearer = Some(token.to_owned());
+        o.auth = mcp_auth_mode::Bearer;
+        Ok(())
+    })
+}
+
+/// Add a header to every HTTP request (an API key and the like; its value is treated as a
+/// secret and never logged).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_add_header(
+    options: *mut mcp_options,
+    name: *const c_char,
+    value: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: C string arguments.
+        let (name, value) = unsafe { (str_arg(name, "name")?, str_arg(value, "value")?) };
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(Failure::invalid(format!("`{name}` is not a header name")));
+        }
+        if reqwest::header::HeaderValue::from_str(value).is_err() {
+            return Err(Failure::invalid(format!(
+                "the value of `{name}` is not a valid header value"
+            )));
+        }
+        o.headers.push((name.to_owned(), value.to_owned()));
+        Ok(())
+    })
+}
+
+/// Trust the CA certificates in this PEM file too (besides the system's and `SSL_CERT_FILE`).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_add_ca_file(
+    options: *mut mcp_options,
+    path: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let path = unsafe { str_arg(path, "path") }?;
+        o.ca_files.push(PathBuf::from(path));
+        Ok(())
+    })
+}
+
+/// OAuth: the URL of this client's metadata document (an HTTPS URL with a path), used when
+/// the authorization server supports client ID metadata documents.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_client_metadata_url(
+    options: *mut mcp_options,
+    url: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let url = unsafe { str_arg(url, "url") }?;
+        o.client_metadata_url = Some(url.to_owned());
+        Ok(())
+    })
+}
+
+/// OAuth: a pre-registered client id, with its secret (NULL for a public client).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_client_id(
+    options: *mut mcp_options,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: C string arguments.
+        let (id, secret) = unsafe {
+            (
+                str_arg(client_id, "client_id")?,
+                opt_str_arg(client_secret, "client_secret")?,
+            )
+        };
+        o.client_id = Some((id.to_owned(), secret.map(str::to_owned)));
+        Ok(())
+    })
+}
+
+/// OAuth: the scopes to request, separated by spaces, instead of the server's guidance
+/// (NULL: the server's guidance).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_scopes(
+    options: *mut mcp_options,
+    scopes: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let scopes = unsafe { opt_str_arg(scopes, "scopes") }?;
+        o.scopes = scopes.map(|s| s.split_whitespace().map(str::to_owned).collect());
+        Ok(())
+    })
+}
+
+/// OAuth: the port of the loopback redirect listener (0, the default: any free port).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_redirect_port(
+    options: *mut mcp_options,
+    port: u16,
+) -> mcp_result {
+    set(options, |o| {
+        o.redirect_port = port;
+        Ok(())
+    })
+}
+
+/// OAuth: how long the loopback listener waits for the browser's redirect (default 300 s).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_redirect_timeout_ms(
+    options: *mut mcp_options,
+    timeout_ms: u64,
+) -> mcp_result {
+    set(options, |o| {
+        o.redirect_timeout = Some(millis(timeout_ms)?);
+        Ok(())
+    })
+}
+
+/// OAuth: where credentials are kept, an `mcp_store_kind` value; `dir` is the directory of
+/// `MCP_STORE_KIND_FILE` (NULL: `$XDG_STATE_HOME/mcp-client` or
+/// `~/.local/state/mcp-client`) and must be NULL for the other kinds. Replaces custom store
+/// callbacks set earlier.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_store(
+    options: *mut mcp_options,
+    kind: i32,
+    dir: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let dir = unsafe { opt_str_arg(dir, "dir") }?;
+        if dir.is_some() && kind != mcp_store_kind::File as i32 {
+            return Err(Failure::invalid("`dir` applies to MCP_STORE_KIND_FILE only"));
+        }
+        let choice = match kind {
+            0 => StoreChoice::Auto,
+            1 => StoreChoice::Keyring,
+            2 => StoreChoice::KernelKeyring,
+            3 => StoreChoice::File(dir.map(PathBuf::from)),
+            4 => StoreChoice::Memory,
+            _ => return Err(Failure::invalid(format!("unknown store kind {kind}"))),
+        };
+        o.store = StoreSetting::Choice(choice);
+        Ok(())
+    })
+}
+
+/// OAuth: a store of the host's own, as three callbacks sharing `user_data`. All three
+/// NULL: back to the default store. On success the options own `user_data`: `user_data_free`
+/// (may be NULL) runs once, when these options and every client made from them are freed (or
+/// the store is replaced). On failure nothing is kept.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_store_callbacks(
+    options: *mut mcp_options,
+    load: mcp_store_load_fn,
+    save: mcp_store_save_fn,
+    remove: mcp_store_remove_fn,
+    user_data: *mut c_void,
+    user_data_free: mcp_free_fn,
+) -> mcp_result {
+    set(options, |o| {
+        match (load, save, remove) {
+            (None, None, None) => o.store = StoreSetting::Choice(StoreChoice::Auto),
+            (Some(load), Some(save), Some(remove)) => {
+                o.store = StoreSetting::Custom(Foreign::new(
+                    StoreFns { load, save, remove },
+                    user_data,
+                    user_data_free,
+                ))
+            }
+            (None, _, _) => return Err(Failure::null("load")),
+            (_, None, _) => return Err(Failure::null("save")),
+            (_, _, None) => return Err(Failure::null("remove")),
+        }
+        Ok(())
+    })
+}
+
+/// OAuth: show the authorization URL with this callback instead of opening the system
+/// browser. NULL: back to the browser. Ownership of `user_data` as for the store callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_presenter(
+    options: *mut mcp_options,
+    presenter: mcp_presenter_fn,
+    user_data: *mut c_void,
+    user_data_free: mcp_free_fn,
+) -> mcp_result {
+    set(options, |o| {
+        o.presenter = match presenter {
+            None => PresenterSetting::Browser,
+            Some(f) => PresenterSetting::Callback(Foreign::new(f, user_data, user_data_free)),
+        };
+        Ok(())
+    })
+}
+
+/// OAuth: with `enabled`, answer the authorization URL with one plain GET and take the code
+/// from its redirect, for authorization servers that approve without a user (tests,
+/// automation). Replaces the presenter callback; `false` goes back to the system browser.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_headless_presenter(
+    options: *mut mcp_options,
+    enabled: bool,
+) -> mcp_result {
+    set(options, |o| {
+        o.presenter = if enabled {
+            PresenterSetting::Headless
+        } else {
+            PresenterSetting::Browser
+        };
+        Ok(())
+    })
+}
+
+/// The default timeout of each request (default 60 s; `mcp_call_with_timeout` overrides it
+/// per call).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_request_timeout_ms(
+    options: *mut mcp_options,
+    timeout_ms: u64,
+) -> mcp_result {
+    set(options, |o| {
+        o.request_timeout = Some(millis(timeout_ms)?);
+        Ok(())
+    })
+}
+
+/// The timeout to establish a TCP/TLS connection (default 10 s).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_connect_timeout_ms(
+    options: *mut mcp_options,
+    timeout_ms: u64,
+) -> mcp_result {
+    set(options, |o| {
+        o.connect_timeout = Some(millis(timeout_ms)?);
+        Ok(())
+    })
+}
+
+/// Pin the protocol version (e.g. `2025-06-18`) instead of negotiating the newest.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_protocol_version(
+    options: *mut mcp_options,
+    version: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let v = unsafe { str_arg(version, "version") }?;
+        o.protocol_version = Some(v.to_owned());
+        Ok(())
+    })
+}
+
+/// Extra client capabilities to declare: a JSON object merged over those the callbacks imply.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_capabilities(
+    options: *mut mcp_options,
+    capabilities_json: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let text = unsafe { str_arg(capabilities_json, "capabilities_json") }?;
+        match json_arg(text, "capabilities_json")? {
+            v @ Value::Object(_) => o.capabilities = Some(v),
+            _ => return Err(Failure::invalid("`capabilities_json` must be a JSON object")),
+        }
+        Ok(())
+    })
+}
+
+/// Receive server notifications (logging, progress, list changes, resource updates), in
+/// order. NULL: none. Ownership of `user_data` as for the store callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_notification_callback(
+    options: *mut mcp_options,
+    callback: mcp_notification_fn,
+    user_data: *mut c_void,
+    user_data_free: mcp_free_fn,
+) -> mcp_result {
+    set(options, |o| {
+        o.notification = callback.map(|f| Foreign::new(f, user_data, user_data_free));
+        Ok(())
+    })
+}
+
+/// Answer server requests with this callback: any method, and, for each `MCP_CAPABILITY_*`
+/// bit in `capabilities`, the matching request type, whose capability is then declared.
+/// NULL: none (server requests are answered "method not found"). Ownership of `user_data` as
+/// for the store callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_request_callback(
+    options: *mut mcp_options,
+    capabilities: u32,
+    callback: mcp_request_fn,
+    user_data: *mut c_void,
+    user_data_free: mcp_free_fn,
+) -> mcp_result {
+    set(options, |o| {
+        o.request = callback.map(|f| (capabilities, Foreign::new(f, user_data, user_data_free)));
+        Ok(())
+    })
+}
+
+/// Options as a reference (NULL: `NULL_ARGUMENT`).
+///
+/// # Safety
+/// `options` is NULL or live options.
+pub(crate) unsafe fn options_ref<'a>(options: *const mcp_options) -> FfiResult<&'a mcp_options> {
+    // SAFETY: by the caller's contract.
+    unsafe { options.as_ref() }.ok_or_else(|| Failure::null("options"))
+}
