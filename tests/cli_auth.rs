@@ -1,0 +1,91 @@
+//! `mcp-client auth status|logout` against a real sign-in kept in a file store.
+
+use std::path::Path;
+use std::process::Output;
+
+use mcp_client::oauth::{HeadlessPresenter, OAuthConfig};
+use mcp_client::store::StoreChoice;
+use mcp_client::ClientBuilder;
+use mcp_test_server::{AuthOptions, ServerOptions};
+use serde_json::json;
+
+async fn cli(dir: &Path, args: &[&str]) -> Output {
+    let store = format!("file:{}", dir.display());
+    let mut all = vec!["--store", store.as_str()];
+    all.extend_from_slice(args);
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_mcp-client"))
+        .args(&all)
+        .output()
+        .await
+        .expect("run mcp-client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_no_secrets_and_logout_revokes_and_deletes() {
+    let server = mcp_test_server::start(ServerOptions {
+        auth: Some(AuthOptions::default()),
+        ..Default::default()
+    })
+    .await
+    .expect("server");
+    let dir = std::env::temp_dir().join(format!("mcp-client-cli-auth-{}", std::process::id()));
+    let mut cfg = OAuthConfig::default().presenter(HeadlessPresenter::new().expect("presenter"));
+    cfg.store = StoreChoice::File(Some(dir.clone()));
+    let c = ClientBuilder::http(&server.url())
+        .expect("url")
+        .oauth(cfg)
+        .open_get_stream(false)
+        .connect()
+        .await
+        .expect("connect");
+    c.call_tool("echo", json!({"text": "x"}))
+        .await
+        .expect("call");
+    c.close().await.expect("close");
+
+    // The secrets the server handed out, to make sure status never prints them.
+    let secrets: Vec<String> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("authorization").map(str::to_owned))
+        .filter_map(|h| h.strip_prefix("Bearer ").map(str::to_owned))
+        .collect();
+    assert!(!secrets.is_empty());
+
+    let out = cli(&dir, &["auth", "status"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&server.url()), "{text}");
+    assert!(text.contains(&server.issuer()), "{text}");
+    assert!(text.contains("refresh token: yes"), "{text}");
+    let out = cli(&dir, &["--json", "auth", "status", &server.url()]).await;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json[0]["server"], server.url());
+    for s in &secrets {
+        assert!(!text.contains(s.as_str()));
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(s.as_str()));
+    }
+
+    let before = server.auth_stats().revocations;
+    let out = cli(&dir, &["auth", "logout", &server.url()]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        server.auth_stats().revocations >= before + 1,
+        "tokens revoked at the server"
+    );
+    let out = cli(&dir, &["auth", "status"]).await;
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("No stored credentials"),
+        "the entry was deleted"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    server.shutdown().await;
+}
