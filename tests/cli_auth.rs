@@ -78,7 +78,7 @@ async fn status_shows_no_secrets_and_logout_revokes_and_deletes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        server.auth_stats().revocations >= before + 1,
+        server.auth_stats().revocations > before,
         "tokens revoked at the server"
     );
     let out = cli(&dir, &["auth", "status"]).await;
