@@ -108,6 +108,8 @@ impl AuthLayer {
                 headers.insert(AUTHORIZATION, v.clone());
             }
             AuthLayer::Provider(p) => {
+                // A refresh may wait on another's; that time is the provider's to bound.
+                let _paused = crate::deadline::suspend_current();
                 for (k, v) in p.headers(request).await? {
                     headers.insert(k, v);
                 }
@@ -120,6 +122,9 @@ impl AuthLayer {
     pub(crate) async fn on_challenge(&self, challenge: Challenge) -> Result<()> {
         match self {
             AuthLayer::Provider(p) => {
+                // Signing in can take minutes in a browser: the request's timeout restarts
+                // after it (authorization has timeouts of its own).
+                let _paused = crate::deadline::suspend_current();
                 if p.on_challenge(&challenge).await? {
                     Ok(())
                 } else {

@@ -514,10 +514,8 @@ impl Client {
             }
         };
         let timeout = opts.timeout.unwrap_or(self.inner.config.request_timeout);
-        let flag = self
-            .inner
-            .deadlines
-            .register(id, tokio::time::Instant::now() + timeout);
+        let flag = self.inner.deadlines.register(id, timeout);
+        let fut = crate::deadline::scope(flag.clone(), fut);
         let expired = || Error::Timeout {
             method: method.to_owned(),
             after: timeout,

@@ -1160,3 +1160,28 @@ async fn logout_revokes_refresh_token_first_and_next_call_signs_in_again() {
     })
     .await;
 }
+
+/// A sign-in slower than the request timeout does not time the request out: time spent
+/// authorizing is not the request's, and its full timeout restarts afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_sign_in_does_not_count_against_the_request_timeout() {
+    within(async {
+        let server = auth_server(AuthOptions::default()).await;
+        let slow_user = AsyncPresenter::new(|req: AuthorizationRequest| async move {
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            Ok(Some(location_of(&req.url).await))
+        });
+        let client = builder(&server.url())
+            .request_timeout(Duration::from_millis(500))
+            .open_get_stream(false)
+            .oauth(cfg().presenter(slow_user))
+            .connect()
+            .await
+            .expect("connect despite a sign-in longer than the request timeout");
+        echo(&client).await.expect("call");
+        // And the timeout still applies to the server itself.
+        let r = client.call_tool("slow", json!({"ms": 2000})).await;
+        assert!(matches!(r, Err(mcp_client::Error::Timeout { .. })), "{r:?}");
+    })
+    .await;
+}

@@ -82,12 +82,8 @@ pub type mcp_store_save_fn = Option<
 pub type mcp_store_remove_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, key: *const c_char) -> i32>;
 
-pub(crate) type PresenterFn = unsafe extern "C" fn(
-    *mut c_void,
-    *const c_char,
-    *const c_char,
-    *mut *mut c_char,
-) -> i32;
+pub(crate) type PresenterFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut *mut c_char) -> i32;
 pub(crate) type NotificationFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char);
 pub(crate) type RequestFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut *mut c_char) -> i32;
@@ -301,7 +297,11 @@ pub(crate) struct CRequests {
     pub slot: Arc<Slot<RequestFn>>,
 }
 
-fn answer_blocking(slot: &Slot<RequestFn>, method: &str, params: &Value) -> Result<Value, RpcError> {
+fn answer_blocking(
+    slot: &Slot<RequestFn>,
+    method: &str,
+    params: &Value,
+) -> Result<Value, RpcError> {
     let method_c = c_arg(method);
     let params_c = c_arg(&params.to_string());
     let mut out: *mut c_char = std::ptr::null_mut();

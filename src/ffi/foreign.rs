@@ -30,11 +30,7 @@ unsafe impl<F: Sync> Sync for Foreign<F> {}
 
 impl<F> Foreign<F> {
     pub fn new(f: F, user_data: *mut c_void, free: FreeFn) -> Arc<Self> {
-        Arc::new(Foreign {
-            f,
-            user_data,
-            free,
-        })
+        Arc::new(Foreign { f, user_data, free })
     }
 }
 

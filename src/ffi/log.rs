@@ -11,7 +11,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
-use super::boundary::{boundary, FfiResult, Failure};
+use super::boundary::{boundary, Failure, FfiResult};
 use super::callbacks::mcp_free_fn;
 use super::error::{mcp_error, mcp_result};
 use super::foreign::{CallbackScope, Foreign};

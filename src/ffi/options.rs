@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::boundary::{boundary, json_arg, opt_str_arg, str_arg, FfiResult, Failure};
+use super::boundary::{boundary, json_arg, opt_str_arg, str_arg, Failure, FfiResult};
 use super::callbacks::{
     mcp_free_fn, mcp_notification_fn, mcp_presenter_fn, mcp_request_fn, mcp_store_load_fn,
     mcp_store_remove_fn, mcp_store_save_fn, CNotifications, CPresenter, CRequests, CStore,
@@ -499,7 +499,9 @@ pub unsafe extern "C" fn mcp_options_set_store(
         // SAFETY: a C string argument.
         let dir = unsafe { opt_str_arg(dir, "dir") }?;
         if dir.is_some() && kind != mcp_store_kind::File as i32 {
-            return Err(Failure::invalid("`dir` applies to MCP_STORE_KIND_FILE only"));
+            return Err(Failure::invalid(
+                "`dir` applies to MCP_STORE_KIND_FILE only",
+            ));
         }
         let choice = match kind {
             0 => StoreChoice::Auto,
@@ -631,7 +633,11 @@ pub unsafe extern "C" fn mcp_options_set_capabilities(
         let text = unsafe { str_arg(capabilities_json, "capabilities_json") }?;
         match json_arg(text, "capabilities_json")? {
             v @ Value::Object(_) => o.capabilities = Some(v),
-            _ => return Err(Failure::invalid("`capabilities_json` must be a JSON object")),
+            _ => {
+                return Err(Failure::invalid(
+                    "`capabilities_json` must be a JSON object",
+                ))
+            }
         }
         Ok(())
     })
