@@ -605,3 +605,25 @@ async fn http_proxy_from_env_is_used_and_no_proxy_bypasses_it() {
     })
     .await;
 }
+
+/// `SSL_CERT_FILE` (read by the platform verifier, as OpenSSL-based tools read it) makes the
+/// system trust the test CA without any client configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssl_cert_file_from_the_environment_is_trusted() {
+    let _env = ENV_LOCK.lock().await;
+    within_limit(async {
+        let s = tls_setup().await;
+        let saved = std::env::var_os("SSL_CERT_FILE");
+        std::env::set_var("SSL_CERT_FILE", s.ca_file.path());
+        let url = format!("https://localhost:{}/mcp", s.forwarder.port);
+        let outcome = builder(&url).connect().await;
+        match saved {
+            Some(v) => std::env::set_var("SSL_CERT_FILE", v),
+            None => std::env::remove_var("SSL_CERT_FILE"),
+        }
+        let client = outcome.unwrap_or_else(|e| panic!("connect trusting SSL_CERT_FILE: {e}"));
+        list_and_echo(&client, "trusted through SSL_CERT_FILE").await;
+        client.close().await.expect("close");
+    })
+    .await;
+}
