@@ -3,7 +3,9 @@
 #   tests/run-all.sh            everything
 #   tests/run-all.sh --quick    skip the formatting and lint checks
 # Needs: Rust (cargo), Node.js 20+ with npm (for the official MCP conformance suite, installed
-# from the npm registry on first use). CI runs exactly this (.ci/run).
+# from the npm registry on first use), and for the C tests gcc, g++, make, pkg-config and
+# valgrind (installed from Debian's packages when missing and running as root, as in CI).
+# CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -12,6 +14,21 @@ QUICK=0
 
 step() { printf '\n==> %s\n' "$*"; }
 t0=$(date +%s)
+
+# The C toolchain for tests/c (Debian package names).
+missing=()
+for tool in gcc:gcc g++:g++ make:make pkg-config:pkg-config valgrind:valgrind; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "Installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "missing for the C tests: ${missing[*]} (install them, e.g. apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
 
 if [ "$QUICK" = 0 ]; then
   step "Formatting (cargo fmt --check)"
@@ -25,6 +42,9 @@ cargo build --workspace --bins --quiet
 
 step "Rust tests"
 cargo test --workspace --quiet 2>&1 | tee "$ROOT/target/rust-tests.log"
+
+step "C ABI: header, C tests (shared, static, ASan+UBSan, valgrind), example"
+tests/c/run.sh
 
 CLIENT="$ROOT/target/debug/mcp-conformance-client"
 step "Conformance: stable suite (every client scenario)"

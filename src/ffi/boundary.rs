@@ -222,3 +222,62 @@ pub(crate) fn non_null<T>(p: *const T, name: &str) -> FfiResult<()> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_code_and_an_error() {
+        let mut err: *mut mcp_error = std::ptr::null_mut();
+        let rc = boundary(&mut err, || panic!("boom"));
+        assert_eq!(rc, mcp_result::Panic);
+        assert!(!err.is_null());
+        // SAFETY: the error just made.
+        unsafe {
+            assert_eq!(super::super::error::mcp_error_code(err), mcp_result::Panic);
+            let msg = CStr::from_ptr(super::super::error::mcp_error_message(err));
+            assert!(msg.to_str().unwrap().contains("boom"));
+            super::super::error::mcp_error_free(err);
+        }
+        assert_eq!(boundary_value(7, || panic!("again")), 7);
+    }
+
+    #[test]
+    fn success_leaves_the_error_out_alone() {
+        let mut err: *mut mcp_error = std::ptr::null_mut();
+        assert_eq!(boundary(&mut err, || Ok(())), mcp_result::Ok);
+        assert!(err.is_null());
+        assert_eq!(
+            boundary(std::ptr::null_mut(), || Err(Failure::null("x"))),
+            mcp_result::NullArgument
+        );
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        // SAFETY: NULL and static NUL-terminated strings.
+        unsafe {
+            assert_eq!(
+                str_arg(std::ptr::null(), "a").unwrap_err().code,
+                mcp_result::NullArgument
+            );
+            assert_eq!(
+                str_arg(c"\xff".as_ptr(), "a").unwrap_err().code,
+                mcp_result::InvalidUtf8
+            );
+            assert_eq!(str_arg(c"ok".as_ptr(), "a").unwrap(), "ok");
+        }
+        assert_eq!(
+            raw_params_arg(Some("{"), "p").unwrap_err().code,
+            mcp_result::InvalidJson
+        );
+        assert_eq!(
+            raw_params_arg(Some("[1]"), "p").unwrap_err().code,
+            mcp_result::InvalidArgument
+        );
+        assert!(raw_params_arg(Some(" null "), "p").unwrap().is_none());
+        assert!(raw_params_arg(Some("{}"), "p").unwrap().is_some());
+        assert_eq!(object_arg(None, "a").unwrap(), serde_json::json!({}));
+    }
+}

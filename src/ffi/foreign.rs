@@ -115,9 +115,12 @@ impl<F> Slot<F> {
             let _scope = CallbackScope::enter();
             f(&cb)
         };
-        drop(done);
-        // The user data may be freed here, after the call, if every holder let go meanwhile.
+        // Let go of the callback before the call counts as finished, so that a `revoke`
+        // waiting for it is the one that drops the last reference (the user data is freed
+        // before `mcp_client_free` returns). If the client was freed from inside this very
+        // callback, the user data is freed here, after the call.
         drop(cb);
+        drop(done);
         Some(out)
     }
 }

@@ -14,7 +14,7 @@ use tracing::{Event, Level, Metadata, Subscriber};
 use super::boundary::{boundary, Failure, FfiResult};
 use super::callbacks::mcp_free_fn;
 use super::error::{mcp_error, mcp_result};
-use super::foreign::{CallbackScope, Foreign};
+use super::foreign::{in_callback, Foreign, Revoke, Slot};
 
 /// A log level.
 #[repr(i32)]
@@ -50,7 +50,7 @@ pub type mcp_log_fn = Option<
 type LogFn = unsafe extern "C" fn(*mut c_void, mcp_log_level, *const c_char, *const c_char);
 
 /// The current sink and its level (0: off).
-static SINK: Mutex<Option<Arc<Foreign<LogFn>>>> = Mutex::new(None);
+static SINK: Mutex<Option<Arc<Slot<LogFn>>>> = Mutex::new(None);
 static LEVEL: AtomicI32 = AtomicI32::new(0);
 
 fn level_num(l: &Level) -> i32 {
@@ -150,16 +150,17 @@ impl Subscriber for CSubscriber {
                 return;
             };
             DELIVERING.with(|d| d.set(true));
-            let _scope = CallbackScope::enter();
-            // SAFETY: the host's function with its user data; the strings live for the call.
-            unsafe {
-                (sink.f)(
-                    sink.user_data,
-                    level_enum(level),
-                    target.as_ptr(),
-                    message.as_ptr(),
-                )
-            };
+            sink.call(|cb| {
+                // SAFETY: the host's function with its user data; the strings live for the call.
+                unsafe {
+                    (cb.f)(
+                        cb.user_data,
+                        level_enum(level),
+                        target.as_ptr(),
+                        message.as_ptr(),
+                    )
+                }
+            });
             DELIVERING.with(|d| d.set(false));
         }));
     }
@@ -188,8 +189,10 @@ fn install() -> FfiResult {
 
 /// Send the library's log lines at `level` and above to `callback` (process-wide: the lines of
 /// every client). A NULL `callback` (or `MCP_LOG_LEVEL_OFF`) turns logging off. The callback
-/// replaces any earlier one, whose `user_data_free` then runs (after any line it is still
-/// delivering); this one's runs when it is replaced in turn, never at exit.
+/// replaces any earlier one, whose `user_data_free` then runs before this call returns (after
+/// any line still being delivered to it on another thread); this one's runs when it is
+/// replaced in turn, never at exit. A blocking call from inside the log callback fails with
+/// `MCP_RESULT_REENTRANT`.
 ///
 /// `level` is an `mcp_log_level`. With a NULL `callback`, `user_data` and `user_data_free` are
 /// ignored. On failure the library keeps nothing: `user_data_free` is not called.
@@ -211,15 +214,19 @@ pub unsafe extern "C" fn mcp_log_set_callback(
             install()?;
         }
         // Ownership of the user data passes to the library only from here on.
-        let new = callback.map(|f| Foreign::new(f, user_data, user_data_free));
+        let new = callback.map(|f| Slot::new(Foreign::new(f, user_data, user_data_free)));
         let old = {
             let mut sink = SINK.lock().unwrap_or_else(|p| p.into_inner());
             let old = std::mem::replace(&mut *sink, new);
             LEVEL.store(if sink.is_some() { level } else { 0 }, Ordering::Relaxed);
             old
         };
+        // The old callback's user data is freed once no line is being delivered to it (at
+        // once, unless this runs inside a callback).
+        if let Some(old) = old {
+            old.revoke(!in_callback());
+        }
         tracing::callsite::rebuild_interest_cache();
-        drop(old);
         Ok(())
     })
 }

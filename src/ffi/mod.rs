@@ -5,16 +5,15 @@
 //!   out-parameters are written only on success;
 //! - strings in are borrowed UTF-8 for the call; strings out are owned by the caller and freed
 //!   with [`mcp_string_free`]; MCP payloads are JSON text;
-//! - every `extern "C"` body runs inside one `catch_unwind` boundary ([`boundary`]): a panic is
+//! - every `extern "C"` body runs inside one `catch_unwind` boundary (`boundary.rs`): a panic is
 //!   `MCP_RESULT_PANIC`, never an abort;
 //! - blocking calls run the shared runtime's `block_on` on the caller's thread, and return
 //!   `MCP_RESULT_REENTRANT` from a callback or a runtime thread;
-//! - callbacks come with user data and a free function run exactly once ([`foreign`]).
+//! - callbacks come with user data and a free function run exactly once (`foreign.rs`).
 
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
-// The header follows this order: errors, options, callbacks, the client, logging.
 mod boundary;
 pub mod callbacks;
 pub mod client;

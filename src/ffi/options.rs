@@ -83,7 +83,6 @@ enum PresenterSetting {
 /// Options to make a client from: the server, authorization, timeouts and callbacks. Made by
 /// `mcp_options_new`, freed by `mcp_options_free`; one thread at a time may set options. A
 /// client copies what it needs: the options may be changed, reused or freed afterwards.
-#[derive(Clone)]
 pub struct mcp_options {
     target: Option<Target>,
     client_info: Option<(String, String)>,

@@ -278,9 +278,13 @@ impl StoreChoice {
         })
     }
 
-    /// Open the store (the environment variable overrides `self`).
+    /// Open the store. The environment variable overrides `self`, except a host's own store
+    /// (a host that supplies its store means it).
     pub fn open(&self) -> Result<Store, StoreError> {
-        let choice = StoreChoice::from_env().unwrap_or_else(|| self.clone());
+        let choice = match self {
+            StoreChoice::Custom(s) => StoreChoice::Custom(s.clone()),
+            _ => StoreChoice::from_env().unwrap_or_else(|| self.clone()),
+        };
         let file_dir = |d: &Option<PathBuf>| d.clone().unwrap_or_else(default_dir);
         Ok(match choice {
             StoreChoice::Memory => Arc::new(MemoryStore::default()),

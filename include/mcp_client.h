@@ -1,0 +1,636 @@
+/*
+ * mcp_client.h: the C ABI of mcp-client, a Model Context Protocol client with complete
+ * OAuth 2.1 authorization (Streamable HTTP, HTTP+SSE and stdio transports).
+ *
+ * Link with -lmcp_client (see the README, or `pkg-config --cflags --libs mcp_client`).
+ * While the version is 0.x there is no ABI promise between minor versions.
+ *
+ * Minimal use:
+ *
+ *     mcp_options *o = mcp_options_new();
+ *     mcp_options_set_url(o, "http://127.0.0.1:8080/mcp");
+ *     mcp_client *c = NULL;
+ *     mcp_error *err = NULL;
+ *     if (mcp_client_new(o, &c, &err) != MCP_RESULT_OK) {
+ *         fprintf(stderr, "%s\n", mcp_error_message(err));
+ *         mcp_error_free(err);
+ *     } else {
+ *         char *result = NULL;
+ *         if (mcp_call_tool(c, "echo", "{\"text\":\"hi\"}", &result, NULL) == MCP_RESULT_OK)
+ *             puts(result);
+ *         mcp_string_free(result);
+ *         mcp_close(c, NULL);
+ *         mcp_client_free(c);
+ *     }
+ *     mcp_options_free(o);
+ *
+ * THREAD SAFETY
+ *   An mcp_client is safe to use from many threads at once: requests are multiplexed over
+ *   one connection. mcp_client_free only after every call on that client has returned.
+ *   mcp_options are set by one thread at a time; a client copies what it needs from them.
+ *   Blocking calls (connect, requests, close, authorize) run the library's one process-wide
+ *   runtime on the calling thread until done. A blocking call made from inside a callback,
+ *   or from a library thread, fails at once with MCP_RESULT_REENTRANT instead of
+ *   deadlocking. mcp_cancel, the accessors and the _free functions never block (except that
+ *   mcp_client_free waits for the client's callbacks running on other threads to return).
+ *
+ * OWNERSHIP
+ *   Strings passed in are UTF-8, borrowed for the call only: the library copies what it
+ *   keeps. Strings the library returns through out-parameters belong to the caller, who
+ *   frees them with mcp_string_free (never with free()). Strings returned as
+ *   `const char *` (mcp_version, mcp_result_str, the mcp_error accessors) are not freed:
+ *   they live for the process, or as long as their mcp_error. Every _free accepts NULL, and
+ *   a second free of the same mcp_client, mcp_options or mcp_error pointer is detected and
+ *   ignored. MCP payloads (params, arguments, results, notifications) cross as JSON text.
+ *
+ * ERRORS
+ *   Every fallible call returns an mcp_result (MCP_RESULT_OK is 0) and takes an optional
+ *   `mcp_error **error_out` (NULL: no details). On failure, *error_out receives an error to
+ *   free with mcp_error_free (initialise it to NULL; it is not touched on success). Other
+ *   out-parameters are written only on success. A NULL required pointer is
+ *   MCP_RESULT_NULL_ARGUMENT, a string that is not UTF-8 MCP_RESULT_INVALID_UTF8, JSON that
+ *   does not parse MCP_RESULT_INVALID_JSON. Codes are grouped by range and never renumbered;
+ *   mcp_result_str describes one. No call panics across the boundary: a bug inside the
+ *   library is MCP_RESULT_PANIC. There is no thread-local "last error".
+ *
+ * CALLBACKS
+ *   Each callback is registered with a `void *user_data`, passed back as its first argument,
+ *   and an optional `user_data_free`, run exactly once, on any thread, when the library no
+ *   longer needs the user data: when the options are freed (or the callback replaced), every
+ *   client made from them has been freed, and no call of the callback is still running. No
+ *   callback of a client starts after mcp_client_free begins, and mcp_client_free waits for
+ *   those running on other threads. Pointers passed to a callback are valid only during
+ *   that call: copy what you keep. Strings a callback hands back (redirect, store entry,
+ *   request result) must be allocated with malloc (strdup, Go's C.CString): the library
+ *   takes them and releases them with free. The user data must be usable from any thread.
+ *   Threads:
+ *   - notification callback: a library runtime thread, one notification at a time, in the
+ *     order they arrived; return quickly (hand long work to a thread of your own);
+ *   - server-request callback: a library thread that may block (waiting for the user is
+ *     fine); several requests may be answered at once on different threads;
+ *   - presenter (authorization URL) callback: a library thread that may block; it runs
+ *     while a blocking call (mcp_client_new, mcp_connect, mcp_authorize, a request that got
+ *     a 401) waits for the sign-in;
+ *   - store callbacks: the thread of the blocking call that needs credentials, or a
+ *     library thread; keep them short;
+ *   - log callback: whichever thread logs (the caller's during a blocking call, or a
+ *     library thread); return quickly.
+ *   Blocking library calls from any callback fail with MCP_RESULT_REENTRANT; mcp_cancel is
+ *   allowed.
+ */
+
+
+#ifndef MCP_CLIENT_H
+#define MCP_CLIENT_H
+
+/* Generated by cbindgen from src/ffi (see cbindgen.toml); do not edit by hand. */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+// The major version of the library this header belongs to.
+#define MCP_VERSION_MAJOR 0
+
+// The minor version.
+#define MCP_VERSION_MINOR 1
+
+// The patch version.
+#define MCP_VERSION_PATCH 0
+
+// `mcp_options_set_request_callback`: also answer `elicitation/create` (and declare the
+// `elicitation` capability).
+#define MCP_CAPABILITY_ELICITATION 1
+
+// Also answer `sampling/createMessage` (and declare `sampling`).
+#define MCP_CAPABILITY_SAMPLING 2
+
+// Also answer `roots/list` (and declare `roots`).
+#define MCP_CAPABILITY_ROOTS 4
+
+// The result of every fallible call. Codes are grouped by range and never renumbered:
+// 0 success; 100-199 bad arguments; 200-299 transport; 300-399 protocol; 400-499 JSON-RPC
+// errors from the server; 500-599 timeouts and cancellation; 600-699 authorization;
+// 700-799 the client's state; 900-999 bugs.
+enum mcp_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Success.
+  MCP_RESULT_OK = 0,
+  // A required pointer argument was NULL.
+  MCP_RESULT_NULL_ARGUMENT = 100,
+  // A string argument was not valid UTF-8.
+  MCP_RESULT_INVALID_UTF8 = 101,
+  // An argument or the configuration is invalid (a bad URL, a non-object where a JSON
+  // object is required, an OAuth call on a client without OAuth).
+  MCP_RESULT_INVALID_ARGUMENT = 102,
+  // A JSON argument does not parse.
+  MCP_RESULT_INVALID_JSON = 103,
+  // The server could not be reached, or the connection or the stdio process failed.
+  MCP_RESULT_TRANSPORT = 200,
+  // The server broke the HTTP, SSE or JSON-RPC contract (or no common protocol version).
+  MCP_RESULT_PROTOCOL = 300,
+  // The server answered with a JSON-RPC error: see `mcp_error_rpc_code`.
+  MCP_RESULT_RPC = 400,
+  // The request did not complete in time.
+  MCP_RESULT_TIMEOUT = 500,
+  // The request was cancelled with `mcp_cancel`.
+  MCP_RESULT_CANCELLED = 501,
+  // Authorization is needed or failed: see `mcp_error_oauth_error`.
+  MCP_RESULT_AUTH = 600,
+  // The client was closed.
+  MCP_RESULT_CLOSED = 700,
+  // A blocking call was made from inside a callback or a runtime thread.
+  MCP_RESULT_REENTRANT = 701,
+  // The call needs a connected client (see `mcp_client_create` and `mcp_connect`).
+  MCP_RESULT_NOT_CONNECTED = 702,
+  // A panic inside the library was caught at the boundary (a bug: please report it).
+  MCP_RESULT_PANIC = 900,
+  // An unexpected condition inside the library (a bug: please report it).
+  MCP_RESULT_INTERNAL = 901,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mcp_result mcp_result;
+#else
+typedef int32_t mcp_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// A log level.
+enum mcp_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Nothing.
+  MCP_LOG_LEVEL_OFF = 0,
+  // Errors.
+  MCP_LOG_LEVEL_ERROR = 1,
+  // Warnings and above.
+  MCP_LOG_LEVEL_WARN = 2,
+  // Information and above.
+  MCP_LOG_LEVEL_INFO = 3,
+  // Debugging and above.
+  MCP_LOG_LEVEL_DEBUG = 4,
+  // Everything.
+  MCP_LOG_LEVEL_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mcp_log_level mcp_log_level;
+#else
+typedef int32_t mcp_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How requests are authorized (`mcp_options_set_auth`).
+enum mcp_auth_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // No credentials (the default); a server that answers 401 fails with `MCP_RESULT_AUTH`.
+  MCP_AUTH_MODE_NONE = 0,
+  // A fixed bearer token (`mcp_options_set_bearer_token`).
+  MCP_AUTH_MODE_BEARER = 1,
+  // The OAuth engine: on a 401 it discovers, registers and signs in, then keeps the tokens
+  // fresh and stored.
+  MCP_AUTH_MODE_OAUTH = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mcp_auth_mode mcp_auth_mode;
+#else
+typedef int32_t mcp_auth_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Where OAuth credentials are kept between runs (`mcp_options_set_store`). The environment
+// variable `MCP_CLIENT_STORE` (`keyring`, `kernel-keyring`, `file`, `file:<dir>`, `memory`)
+// overrides the choice, custom stores included.
+enum mcp_store_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // The OS keyring, else a private file with one warning (the default).
+  MCP_STORE_KIND_AUTO = 0,
+  // The OS keyring only.
+  MCP_STORE_KIND_KEYRING = 1,
+  // The Linux kernel keyring (secrets last until logout or reboot).
+  MCP_STORE_KIND_KERNEL_KEYRING = 2,
+  // A private file (mode 0600) in a directory.
+  MCP_STORE_KIND_FILE = 3,
+  // Memory only: nothing outlives the process.
+  MCP_STORE_KIND_MEMORY = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mcp_store_kind mcp_store_kind;
+#else
+typedef int32_t mcp_store_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// A client of one MCP server. Safe to use from many threads at once (requests are
+// multiplexed); `mcp_client_free` only after every call on it has returned.
+typedef struct mcp_client mcp_client;
+
+// The details of a failure: its code, a message, and, where they apply, the OAuth `error`
+// and `error_description`, the JSON-RPC error code and data, the HTTP status. Owned by the
+// caller; freed with `mcp_error_free`. Strings read from it live as long as it does.
+typedef struct mcp_error mcp_error;
+
+// Options to make a client from: the server, authorization, timeouts and callbacks. Made by
+// `mcp_options_new`, freed by `mcp_options_free`; one thread at a time may set options. A
+// client copies what it needs: the options may be changed, reused or freed afterwards.
+typedef struct mcp_options mcp_options;
+
+// Receives one log line: its level, its target (the module, e.g. `mcp_client::oauth`) and
+// the formatted message with its fields.
+typedef void (*mcp_log_fn)(void *user_data,
+                           mcp_log_level level,
+                           const char *target,
+                           const char *message);
+
+// Frees the user data given with a callback; runs exactly once, on any thread, when the
+// library no longer needs the user data.
+typedef void (*mcp_free_fn)(void *user_data);
+
+// Loads the entry for `key`: return 0 and set `*value_out` to a `malloc`-allocated copy of
+// the entry (the library frees it with `free`), or leave it NULL when there is none; return
+// non-zero on failure.
+typedef int32_t (*mcp_store_load_fn)(void *user_data,
+                                     const char *key,
+                                     char **value_out);
+
+// Replaces the entry for `key` with `value` (copy it); 0 on success.
+typedef int32_t (*mcp_store_save_fn)(void *user_data,
+                                     const char *key,
+                                     const char *value);
+
+// Removes the entry for `key` (absent is fine); 0 on success.
+typedef int32_t (*mcp_store_remove_fn)(void *user_data,
+                                       const char *key);
+
+// Shows the authorization URL to the user. Return 0 once it is shown. To hand back the
+// redirect yourself, set `*redirect_out` to the full redirect URL (the URL the browser was
+// sent to, with `code` and `state`) in a string allocated with `malloc` (e.g. `strdup`; the
+// library frees it with `free`); leave it NULL to let the built-in loopback listener at
+// `redirect_uri` receive the redirect (it starts listening when the callback returns, so do
+// not block waiting for the browser). A non-zero return fails the authorization with
+// `MCP_RESULT_AUTH`.
+typedef int32_t (*mcp_presenter_fn)(void *user_data,
+                                    const char *url,
+                                    const char *redirect_uri,
+                                    char **redirect_out);
+
+// Receives one server notification: its method and its params as JSON text (`null` when
+// absent).
+typedef void (*mcp_notification_fn)(void *user_data,
+                                    const char *method,
+                                    const char *params_json);
+
+// Answers one server request (`elicitation/create`, `sampling/createMessage`, `roots/list`,
+// or another method): its method and params as JSON text. Return 0 and set `*result_out` to
+// the JSON result in a `malloc`-allocated string (NULL: `{}`); or return a non-zero JSON-RPC
+// error code (e.g. -32601) and optionally set `*result_out` to the error message
+// (`malloc`-allocated). The library frees `*result_out` with `free`.
+typedef int32_t (*mcp_request_fn)(void *user_data,
+                                  const char *method,
+                                  const char *params_json,
+                                  char **result_out);
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+// The library's version, e.g. `"0.1.0"` (static; never freed). Compare with
+// `MCP_VERSION_MAJOR`/`MINOR`/`PATCH` to check that the library matches the header.
+const char *mcp_version(void);
+
+// Free a string the library returned. NULL is fine. Never pass a string from anywhere else,
+// nor free a library string with `free`.
+void mcp_string_free(char *s);
+
+// Make a client from `options` without connecting (no network). Use it to sign in first with
+// `mcp_authorize_begin` / `mcp_authorize_complete` or `mcp_authorize`, then `mcp_connect`.
+// `*client_out` is written on success only.
+mcp_result mcp_client_create(const struct mcp_options *options,
+                             struct mcp_client **client_out,
+                             struct mcp_error **error_out);
+
+// Connect a client made by `mcp_client_create`: start the transport and complete the
+// handshake (signing in first if the server asks and the client uses OAuth). Connecting a
+// connected client does nothing.
+mcp_result mcp_connect(struct mcp_client *client,
+                       struct mcp_error **error_out);
+
+// Make a client from `options` and connect it (`mcp_client_create` then `mcp_connect`).
+// `*client_out` is written on success only; on failure nothing is kept.
+mcp_result mcp_client_new(const struct mcp_options *options,
+                          struct mcp_client **client_out,
+                          struct mcp_error **error_out);
+
+// Free a client: stop its background work and its callbacks (none runs after this returns,
+// unless it is called from inside one of them). It does not end the session politely: call
+// `mcp_close` first for that. NULL is fine, and so is a second free of the same pointer
+// (ignored, while the address has not been reused). Only after every call on the client has
+// returned.
+void mcp_client_free(struct mcp_client *client);
+
+// Send any JSON-RPC request: `method` with `params_json` (a JSON object, or NULL for none);
+// on success `*result_json_out` is the result as JSON text (free with `mcp_string_free`).
+mcp_result mcp_call(struct mcp_client *client,
+                    const char *method,
+                    const char *params_json,
+                    char **result_json_out,
+                    struct mcp_error **error_out);
+
+// `mcp_call` with its own timeout in milliseconds (0: the client's default).
+mcp_result mcp_call_with_timeout(struct mcp_client *client,
+                                 const char *method,
+                                 const char *params_json,
+                                 uint64_t timeout_ms,
+                                 char **result_json_out,
+                                 struct mcp_error **error_out);
+
+// `tools/call`: `arguments_json` is a JSON object (NULL: `{}`); on success `*result_json_out`
+// is the `CallToolResult` (a tool that failed is a result with `"isError": true`, not an
+// error).
+mcp_result mcp_call_tool(struct mcp_client *client,
+                         const char *name,
+                         const char *arguments_json,
+                         char **result_json_out,
+                         struct mcp_error **error_out);
+
+// Every tool (all pages of `tools/list`), as a JSON array.
+mcp_result mcp_list_tools(struct mcp_client *client,
+                          char **tools_json_out,
+                          struct mcp_error **error_out);
+
+// Every resource (all pages of `resources/list`), as a JSON array.
+mcp_result mcp_list_resources(struct mcp_client *client,
+                              char **resources_json_out,
+                              struct mcp_error **error_out);
+
+// Every prompt (all pages of `prompts/list`), as a JSON array.
+mcp_result mcp_list_prompts(struct mcp_client *client,
+                            char **prompts_json_out,
+                            struct mcp_error **error_out);
+
+// `resources/read` of `uri`; on success `*result_json_out` is the result (its `contents`).
+mcp_result mcp_read_resource(struct mcp_client *client,
+                             const char *uri,
+                             char **result_json_out,
+                             struct mcp_error **error_out);
+
+// `prompts/get` of `name` with `arguments_json` (a JSON object of strings; NULL: `{}`).
+mcp_result mcp_get_prompt(struct mcp_client *client,
+                          const char *name,
+                          const char *arguments_json,
+                          char **result_json_out,
+                          struct mcp_error **error_out);
+
+// `ping`.
+mcp_result mcp_ping(struct mcp_client *client,
+                    struct mcp_error **error_out);
+
+// What the handshake settled, as a JSON object: `protocolVersion`, `transport`
+// (`streamable-http`, `http+sse` or `stdio`), `sessionId` (or null) and `server` (the
+// server's `initialize` result: `serverInfo`, `capabilities`, `instructions`).
+mcp_result mcp_server_info(struct mcp_client *client,
+                           char **info_json_out,
+                           struct mcp_error **error_out);
+
+// Close the connection: end the session (an HTTP DELETE where there is one) or stop the
+// stdio server. Later calls fail with `MCP_RESULT_CLOSED`. Closing twice, or a client that
+// never connected, is fine.
+mcp_result mcp_close(struct mcp_client *client,
+                     struct mcp_error **error_out);
+
+// Cancel every call of this client in flight now (they fail with `MCP_RESULT_CANCELLED`;
+// the server is told). Calls started afterwards are not affected. Does not block: callable
+// from any thread, callbacks included.
+mcp_result mcp_cancel(struct mcp_client *client);
+
+// OAuth: sign in now (or resume: a stored or refreshable token makes this quick), without
+// waiting for the server to ask; the presenter shows the URL if the user is needed.
+// `MCP_RESULT_INVALID_ARGUMENT` for a client without OAuth.
+mcp_result mcp_authorize(struct mcp_client *client,
+                         struct mcp_error **error_out);
+
+// OAuth, step one of the sign-in without callbacks: discover the authorization server,
+// register with `redirect_uri` (the host's own redirect handler), and return the URL to send
+// the user to in `*url_out` (free with `mcp_string_free`).
+mcp_result mcp_authorize_begin(struct mcp_client *client,
+                               const char *redirect_uri,
+                               char **url_out,
+                               struct mcp_error **error_out);
+
+// OAuth, step two: `redirect_url` is the full URL the browser was redirected to (with `code`
+// and `state`); checks it and obtains the tokens (saved in the store).
+mcp_result mcp_authorize_complete(struct mcp_client *client,
+                                  const char *redirect_url,
+                                  struct mcp_error **error_out);
+
+// OAuth: what is held now, as a JSON object without secrets (`issuer`, `client_id`,
+// `has_token`, `has_refresh_token`, `token_type`, `expires_at`, `scopes`, …).
+mcp_result mcp_auth_status(struct mcp_client *client,
+                           char **status_json_out,
+                           struct mcp_error **error_out);
+
+// OAuth: revoke the tokens at the server (when it supports it), forget them and delete the
+// stored entry (locally even when revocation fails; that failure is then returned).
+mcp_result mcp_logout(struct mcp_client *client,
+                      struct mcp_error **error_out);
+
+// The code of the failure (`MCP_RESULT_NULL_ARGUMENT` for a NULL `error`).
+mcp_result mcp_error_code(const struct mcp_error *error);
+
+// A human-readable message, never NULL (empty for a NULL `error`). It names endpoints and
+// the server's words, never a token or a secret.
+const char *mcp_error_message(const struct mcp_error *error);
+
+// The OAuth `error` code the authorization server gave (e.g. `invalid_grant`,
+// `access_denied`), or NULL.
+const char *mcp_error_oauth_error(const struct mcp_error *error);
+
+// The OAuth `error_description` the authorization server gave, or NULL.
+const char *mcp_error_oauth_error_description(const struct mcp_error *error);
+
+// Whether the failure is a JSON-RPC error from the server; if so, and `code_out` is not
+// NULL, its code (e.g. -32601) is written there.
+bool mcp_error_rpc_code(const struct mcp_error *error,
+                        int64_t *code_out);
+
+// The `data` member of the server's JSON-RPC error, as JSON text, or NULL.
+const char *mcp_error_rpc_data(const struct mcp_error *error);
+
+// The HTTP status behind the failure, or 0.
+uint16_t mcp_error_http_status(const struct mcp_error *error);
+
+// Free an error. NULL is fine, and so is a second free of the same pointer (ignored, while
+// the address has not been reused).
+void mcp_error_free(struct mcp_error *error);
+
+// A short static description of a result code (never NULL, never to be freed).
+const char *mcp_result_str(int32_t code);
+
+// Send the library's log lines at `level` and above to `callback` (process-wide: the lines of
+// every client). A NULL `callback` (or `MCP_LOG_LEVEL_OFF`) turns logging off. The callback
+// replaces any earlier one, whose `user_data_free` then runs before this call returns (after
+// any line still being delivered to it on another thread); this one's runs when it is
+// replaced in turn, never at exit. A blocking call from inside the log callback fails with
+// `MCP_RESULT_REENTRANT`.
+//
+// `level` is an `mcp_log_level`. With a NULL `callback`, `user_data` and `user_data_free` are
+// ignored. On failure the library keeps nothing: `user_data_free` is not called.
+// Fails with `MCP_RESULT_INVALID_ARGUMENT` when the process already has another `tracing`
+// subscriber (a Rust host that set its own).
+mcp_result mcp_log_set_callback(int32_t level,
+                                mcp_log_fn callback,
+                                void *user_data,
+                                mcp_free_fn user_data_free,
+                                struct mcp_error **error_out);
+
+// New options with every default: no server yet, no authorization, a 60 s request timeout,
+// the system browser as the OAuth presenter and the OS keyring (else a private file) as the
+// store. NULL only if the library failed unexpectedly.
+struct mcp_options *mcp_options_new(void);
+
+// Free options. NULL is fine, and so is a second free of the same pointer (ignored, while
+// the address has not been reused). Clients made from them are not affected.
+void mcp_options_free(struct mcp_options *options);
+
+// The server's URL (http or https): Streamable HTTP, falling back to HTTP+SSE.
+mcp_result mcp_options_set_url(struct mcp_options *options,
+                               const char *url);
+
+// A stdio server instead: the command line of the process to start (words split on
+// whitespace; single or double quotes group words).
+mcp_result mcp_options_set_stdio(struct mcp_options *options,
+                                 const char *command_line);
+
+// `clientInfo` sent in the handshake (and the client name used in OAuth registration).
+mcp_result mcp_options_set_client_info(struct mcp_options *options,
+                                       const char *name,
+                                       const char *version);
+
+// The auth mode: an `mcp_auth_mode` value.
+mcp_result mcp_options_set_auth(struct mcp_options *options,
+                                int32_t mode);
+
+// A fixed bearer token; also selects `MCP_AUTH_MODE_BEARER`.
+mcp_result mcp_options_set_bearer_token(struct mcp_options *options,
+                                        const char *token);
+
+// Add a header to every HTTP request (an API key and the like; its value is treated as a
+// secret and never logged).
+mcp_result mcp_options_add_header(struct mcp_options *options,
+                                  const char *name,
+                                  const char *value);
+
+// Trust the CA certificates in this PEM file too (besides the system's and `SSL_CERT_FILE`).
+mcp_result mcp_options_add_ca_file(struct mcp_options *options,
+                                   const char *path);
+
+// OAuth: the URL of this client's metadata document (an HTTPS URL with a path), used when
+// the authorization server supports client ID metadata documents.
+mcp_result mcp_options_set_client_metadata_url(struct mcp_options *options,
+                                               const char *url);
+
+// OAuth: a pre-registered client id, with its secret (NULL for a public client).
+mcp_result mcp_options_set_client_id(struct mcp_options *options,
+                                     const char *client_id,
+                                     const char *client_secret);
+
+// OAuth: the scopes to request, separated by spaces, instead of the server's guidance
+// (NULL: the server's guidance).
+mcp_result mcp_options_set_scopes(struct mcp_options *options,
+                                  const char *scopes);
+
+// OAuth: the port of the loopback redirect listener (0, the default: any free port).
+mcp_result mcp_options_set_redirect_port(struct mcp_options *options,
+                                         uint16_t port);
+
+// OAuth: how long the loopback listener waits for the browser's redirect (default 300 s).
+mcp_result mcp_options_set_redirect_timeout_ms(struct mcp_options *options,
+                                               uint64_t timeout_ms);
+
+// OAuth: where credentials are kept, an `mcp_store_kind` value; `dir` is the directory of
+// `MCP_STORE_KIND_FILE` (NULL: `$XDG_STATE_HOME/mcp-client` or
+// `~/.local/state/mcp-client`) and must be NULL for the other kinds. Replaces custom store
+// callbacks set earlier.
+mcp_result mcp_options_set_store(struct mcp_options *options,
+                                 int32_t kind,
+                                 const char *dir);
+
+// OAuth: a store of the host's own, as three callbacks sharing `user_data`. All three
+// NULL: back to the default store. On success the options own `user_data`: `user_data_free`
+// (may be NULL) runs once, when these options and every client made from them are freed (or
+// the store is replaced). On failure nothing is kept.
+mcp_result mcp_options_set_store_callbacks(struct mcp_options *options,
+                                           mcp_store_load_fn load,
+                                           mcp_store_save_fn save,
+                                           mcp_store_remove_fn remove,
+                                           void *user_data,
+                                           mcp_free_fn user_data_free);
+
+// OAuth: show the authorization URL with this callback instead of opening the system
+// browser. NULL: back to the browser. Ownership of `user_data` as for the store callbacks.
+mcp_result mcp_options_set_presenter(struct mcp_options *options,
+                                     mcp_presenter_fn presenter,
+                                     void *user_data,
+                                     mcp_free_fn user_data_free);
+
+// OAuth: with `enabled`, answer the authorization URL with one plain GET and take the code
+// from its redirect, for authorization servers that approve without a user (tests,
+// automation). Replaces the presenter callback; `false` goes back to the system browser.
+mcp_result mcp_options_set_headless_presenter(struct mcp_options *options,
+                                              bool enabled);
+
+// The default timeout of each request (default 60 s; `mcp_call_with_timeout` overrides it
+// per call).
+mcp_result mcp_options_set_request_timeout_ms(struct mcp_options *options,
+                                              uint64_t timeout_ms);
+
+// The timeout to establish a TCP/TLS connection (default 10 s).
+mcp_result mcp_options_set_connect_timeout_ms(struct mcp_options *options,
+                                              uint64_t timeout_ms);
+
+// Pin the protocol version (e.g. `2025-06-18`) instead of negotiating the newest.
+mcp_result mcp_options_set_protocol_version(struct mcp_options *options,
+                                            const char *version);
+
+// Extra client capabilities to declare: a JSON object merged over those the callbacks imply.
+mcp_result mcp_options_set_capabilities(struct mcp_options *options,
+                                        const char *capabilities_json);
+
+// Receive server notifications (logging, progress, list changes, resource updates), in
+// order. NULL: none. Ownership of `user_data` as for the store callbacks.
+mcp_result mcp_options_set_notification_callback(struct mcp_options *options,
+                                                 mcp_notification_fn callback,
+                                                 void *user_data,
+                                                 mcp_free_fn user_data_free);
+
+// Answer server requests with this callback: any method, and, for each `MCP_CAPABILITY_*`
+// bit in `capabilities`, the matching request type, whose capability is then declared.
+// NULL: none (server requests are answered "method not found"). Ownership of `user_data` as
+// for the store callbacks.
+mcp_result mcp_options_set_request_callback(struct mcp_options *options,
+                                            uint32_t capabilities,
+                                            mcp_request_fn callback,
+                                            void *user_data,
+                                            mcp_free_fn user_data_free);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* MCP_CLIENT_H */

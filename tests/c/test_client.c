@@ -1,0 +1,544 @@
+/* The C ABI without OAuth: connecting, tools, resources, prompts, JSON in and out, every
+ * argument error, concurrent calls, cancellation, timeouts, callbacks and their user data. */
+#include "harness.h"
+
+static h_server server;
+
+static mcp_options *url_options(void) {
+    mcp_options *o = mcp_options_new();
+    CHECK(o != NULL);
+    CHECK_OK(mcp_options_set_url(o, server.url), NULL);
+    return o;
+}
+
+static mcp_client *connect_default(void) {
+    mcp_options *o = url_options();
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    mcp_error_free(err);
+    mcp_options_free(o);
+    return c;
+}
+
+/* ---- tests ----------------------------------------------------------------------------- */
+
+static void test_version(void) {
+    char expected[64];
+    snprintf(expected, sizeof expected, "%d.%d.%d", MCP_VERSION_MAJOR, MCP_VERSION_MINOR,
+             MCP_VERSION_PATCH);
+    CHECK(strcmp(mcp_version(), expected) == 0);
+    CHECK(strcmp(mcp_result_str(MCP_RESULT_OK), "success") == 0);
+    CHECK(h_contains(mcp_result_str(MCP_RESULT_NULL_ARGUMENT), "NULL"));
+    CHECK(strcmp(mcp_result_str(12345), "unknown result code") == 0);
+    CHECK(strcmp(mcp_result_str(-1), "unknown result code") == 0);
+}
+
+static void test_free_null_and_twice(void) {
+    mcp_client_free(NULL);
+    mcp_options_free(NULL);
+    mcp_error_free(NULL);
+    mcp_string_free(NULL);
+    /* A second free of the same handle is recognised and ignored. */
+    mcp_options *o = mcp_options_new();
+    mcp_options_free(o);
+    mcp_options_free(o);
+    mcp_error *err = NULL;
+    CHECK_RC(mcp_client_new(NULL, NULL, &err), MCP_RESULT_NULL_ARGUMENT, err);
+    CHECK(err != NULL);
+    mcp_error_free(err);
+    mcp_error_free(err);
+    mcp_client *c = connect_default();
+    mcp_client_free(c);
+    mcp_client_free(c);
+    /* Accessors accept NULL. */
+    CHECK(mcp_error_code(NULL) == MCP_RESULT_NULL_ARGUMENT);
+    CHECK(strcmp(mcp_error_message(NULL), "") == 0);
+    CHECK(mcp_error_oauth_error(NULL) == NULL);
+    CHECK(!mcp_error_rpc_code(NULL, NULL));
+}
+
+static void test_option_errors(void) {
+    mcp_options *o = mcp_options_new();
+    const char bad_utf8[] = {'h', 't', 't', 'p', ':', '/', '/', (char)0xff, (char)0xfe, 0};
+    CHECK_RC(mcp_options_set_url(NULL, server.url), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_url(o, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_url(o, bad_utf8), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_options_set_url(o, "ftp://example.com/"), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_url(o, "not a url"), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_stdio(o, "a 'b"), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_stdio(o, ""), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_client_info(o, "x", NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_auth(o, 42), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_bearer_token(o, bad_utf8), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_options_add_header(o, "bad header", "v"), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_add_header(o, "X-Ok", "line\nbreak"), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_add_header(o, NULL, "v"), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_store(o, 99, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, "/tmp"), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_request_timeout_ms(o, 0), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_capabilities(o, "{oops"), MCP_RESULT_INVALID_JSON, NULL);
+    CHECK_RC(mcp_options_set_capabilities(o, "[1]"), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_capabilities(o, "{\"experimental\":{}}"), MCP_RESULT_OK, NULL);
+    CHECK_RC(mcp_log_set_callback(9, NULL, NULL, NULL, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    /* No server set: the client cannot be made; the out-parameter stays as it was. */
+    mcp_client *c = (mcp_client *)&server;
+    mcp_error *err = NULL;
+    CHECK_RC(mcp_client_new(o, &c, &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(c == (mcp_client *)&server);
+    CHECK(err != NULL && mcp_error_code(err) == MCP_RESULT_INVALID_ARGUMENT);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "no server"));
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_RC(mcp_client_new(o, NULL, &err), MCP_RESULT_NULL_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "client_out"));
+    mcp_error_free(err);
+    /* Bearer mode needs a token. */
+    CHECK_OK(mcp_options_set_url(o, server.url), NULL);
+    CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_BEARER), NULL);
+    CHECK_RC(mcp_client_new(o, &c, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    mcp_options_free(o);
+}
+
+static void test_call_argument_errors(void) {
+    mcp_client *c = connect_default();
+    const char bad_utf8[] = {'p', 'i', (char)0xc3, (char)0x28, 0};
+    char *out = (char *)"untouched";
+    char *const untouched = out;
+    mcp_error *err = NULL;
+    CHECK_RC(mcp_call(NULL, "ping", NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call(c, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call(c, "ping", NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call(c, bad_utf8, NULL, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_call(c, "tools/list", bad_utf8, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_call(c, "tools/list", "{\"cursor\":", &out, &err), MCP_RESULT_INVALID_JSON, err);
+    CHECK(err != NULL && mcp_error_code(err) == MCP_RESULT_INVALID_JSON);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "params_json"));
+    mcp_error_free(err);
+    CHECK_RC(mcp_call(c, "tools/list", "[1,2]", &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_call_tool(c, NULL, "{}", &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call_tool(c, "echo", "{\"text\": }", &out, NULL), MCP_RESULT_INVALID_JSON, NULL);
+    CHECK_RC(mcp_call_tool(c, "echo", "\"text\"", &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_call_tool(c, bad_utf8, "{}", &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_call_tool(c, "echo", "{}", NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_list_tools(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_list_tools(NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_list_resources(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_list_prompts(NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_read_resource(c, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_read_resource(c, bad_utf8, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_get_prompt(c, "greet", "{", &out, NULL), MCP_RESULT_INVALID_JSON, NULL);
+    CHECK_RC(mcp_get_prompt(c, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_ping(NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_server_info(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_close(NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_cancel(NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_connect(NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_authorize(NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_authorize_begin(c, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_authorize_complete(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_auth_status(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    /* Not an OAuth client. */
+    CHECK_RC(mcp_authorize(c, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_auth_status(c, &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_authorize_begin(c, "http://127.0.0.1:9/cb", &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    /* No out-parameter was written by any failure. */
+    CHECK(out == untouched);
+    mcp_client_free(c);
+}
+
+static void test_tools_json(void) {
+    mcp_client *c = connect_default();
+    char *out = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_call_tool(c, "echo", "{\"text\":\"h\\u00e9llo \\\"C\\\"\"}", &out, &err), err);
+    CHECK(h_contains(out, "h\xc3\xa9llo \\\"C\\\""));
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_call_tool(c, "add", "{\"a\":2,\"b\":40}", &out, &err), err);
+    CHECK(h_contains(out, "\"structuredContent\"") && h_contains(out, "42"));
+    mcp_string_free(out);
+    out = NULL;
+    /* A tool that fails is a result with isError, not an error. */
+    CHECK_OK(mcp_call_tool(c, "fail", NULL, &out, &err), err);
+    CHECK(h_contains(out, "\"isError\":true"));
+    mcp_string_free(out);
+    out = NULL;
+    /* mcp_call with raw JSON. */
+    CHECK_OK(mcp_call(c, "tools/call", "{\"name\":\"echo\",\"arguments\":{\"text\":\"raw\"}}", &out, &err), err);
+    CHECK(h_contains(out, "raw"));
+    mcp_string_free(out);
+    out = NULL;
+    /* A JSON-RPC error from the server, with its code. */
+    CHECK_RC(mcp_call(c, "no/such/method", "{}", &out, &err), MCP_RESULT_RPC, err);
+    int64_t code = 0;
+    CHECK(err != NULL && mcp_error_rpc_code(err, &code) && code == -32601);
+    CHECK(err != NULL && mcp_error_oauth_error(err) == NULL);
+    CHECK(out == NULL);
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_RC(mcp_call_tool(c, "no_such_tool", "{}", &out, &err), MCP_RESULT_RPC, err);
+    CHECK(err != NULL && mcp_error_rpc_code(err, &code) && code == -32602);
+    mcp_error_free(err);
+    mcp_client_free(c);
+}
+
+static void test_list_tools(void) {
+    mcp_client *c = connect_default();
+    char *tools = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_list_tools(c, &tools, &err), err);
+    CHECK(tools != NULL && tools[0] == '[');
+    CHECK(h_contains(tools, "\"name\":\"echo\"") && h_contains(tools, "\"name\":\"slow\""));
+    CHECK(h_contains(tools, "inputSchema"));
+    mcp_string_free(tools);
+    mcp_client_free(c);
+}
+
+static void test_resources_prompts_ping(void) {
+    mcp_client *c = connect_default();
+    char *out = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_list_resources(c, &out, &err), err);
+    CHECK(h_contains(out, "test://hello"));
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_read_resource(c, "test://hello", &out, &err), err);
+    CHECK(h_contains(out, "Hello, world!"));
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_list_prompts(c, &out, &err), err);
+    CHECK(h_contains(out, "greet"));
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_get_prompt(c, "greet", "{\"name\":\"Ada\"}", &out, &err), err);
+    CHECK(h_contains(out, "Ada"));
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_ping(c, &err), err);
+    CHECK_OK(mcp_server_info(c, &out, &err), err);
+    CHECK(h_contains(out, "protocolVersion") && h_contains(out, "mcp-test-server"));
+    mcp_string_free(out);
+    mcp_client_free(c);
+}
+
+static void test_close(void) {
+    mcp_client *c = connect_default();
+    mcp_error *err = NULL;
+    char *out = NULL;
+    CHECK_OK(mcp_close(c, &err), err);
+    CHECK_OK(mcp_close(c, &err), err);
+    CHECK_RC(mcp_call_tool(c, "echo", "{\"text\":\"x\"}", &out, &err), MCP_RESULT_CLOSED, err);
+    CHECK(err != NULL && mcp_error_code(err) == MCP_RESULT_CLOSED);
+    mcp_error_free(err);
+    mcp_client_free(c);
+}
+
+static void test_create_then_connect(void) {
+    mcp_options *o = url_options();
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_create(o, &c, &err), err);
+    mcp_options_free(o);
+    CHECK_RC(mcp_ping(c, &err), MCP_RESULT_NOT_CONNECTED, err);
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_OK(mcp_connect(c, &err), err);
+    CHECK_OK(mcp_connect(c, &err), err);
+    CHECK_OK(mcp_ping(c, &err), err);
+    mcp_client_free(c);
+}
+
+static void test_connect_failure(void) {
+    mcp_options *o = mcp_options_new();
+    /* Nothing listens on port 1. */
+    CHECK_OK(mcp_options_set_url(o, "http://127.0.0.1:1/mcp"), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_RC(mcp_client_new(o, &c, &err), MCP_RESULT_TRANSPORT, err);
+    CHECK(c == NULL);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "127.0.0.1:1"));
+    mcp_error_free(err);
+    mcp_options_free(o);
+}
+
+static void test_bearer_and_headers(void) {
+    mcp_options *o = url_options();
+    CHECK_OK(mcp_options_set_bearer_token(o, "secret-token"), NULL);
+    CHECK_OK(mcp_options_add_header(o, "X-Api-Key", "k"), NULL);
+    CHECK_OK(mcp_options_set_client_info(o, "c-tests", "1.2.3"), NULL);
+    CHECK_OK(mcp_options_set_connect_timeout_ms(o, 5000), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_ping(c, &err), err);
+    mcp_client_free(c);
+    mcp_options_free(o);
+}
+
+/* ---- threads ---------------------------------------------------------------------------- */
+
+typedef struct {
+    mcp_client *client;
+    int index;
+    int ok;
+} worker_arg;
+
+#define CALLS_PER_THREAD 25
+
+static void *worker(void *p) {
+    worker_arg *a = p;
+    for (int i = 0; i < CALLS_PER_THREAD; i++) {
+        char args[64], expect[32];
+        snprintf(expect, sizeof expect, "t%d-c%d", a->index, i);
+        snprintf(args, sizeof args, "{\"text\":\"%s\"}", expect);
+        char *out = NULL;
+        if (mcp_call_tool(a->client, "echo", args, &out, NULL) == MCP_RESULT_OK && h_contains(out, expect))
+            a->ok++;
+        mcp_string_free(out);
+    }
+    return NULL;
+}
+
+static void test_concurrent_threads(void) {
+    mcp_client *c = connect_default();
+    pthread_t th[4];
+    worker_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (worker_arg){c, i, 0};
+        CHECK(pthread_create(&th[i], NULL, worker, &args[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(args[i].ok == CALLS_PER_THREAD);
+    }
+    mcp_client_free(c);
+}
+
+typedef struct {
+    mcp_client *client;
+    mcp_result rc;
+    double took;
+} slow_arg;
+
+static void *slow_call(void *p) {
+    slow_arg *a = p;
+    char *out = NULL;
+    double t0 = h_now();
+    a->rc = mcp_call_tool(a->client, "slow", "{\"ms\":10000}", &out, NULL);
+    a->took = h_now() - t0;
+    mcp_string_free(out);
+    return NULL;
+}
+
+static void test_cancel_from_another_thread(void) {
+    mcp_client *c = connect_default();
+    slow_arg a[2] = {{c, MCP_RESULT_OK, 0}, {c, MCP_RESULT_OK, 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&th[i], NULL, slow_call, &a[i]) == 0);
+    h_sleep_ms(300);
+    CHECK_OK(mcp_cancel(c), NULL);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_RC(a[i].rc, MCP_RESULT_CANCELLED, NULL);
+        CHECK(a[i].took < 5.0);
+    }
+    /* Calls after the cancel are not affected. */
+    mcp_error *err = NULL;
+    char *out = NULL;
+    CHECK_OK(mcp_call_tool(c, "slow", "{\"ms\":10}", &out, &err), err);
+    mcp_string_free(out);
+    mcp_client_free(c);
+}
+
+static void test_timeouts(void) {
+    mcp_options *o = url_options();
+    CHECK_OK(mcp_options_set_request_timeout_ms(o, 300), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    mcp_options_free(o);
+    char *out = NULL;
+    double t0 = h_now();
+    CHECK_RC(mcp_call_tool(c, "slow", "{\"ms\":5000}", &out, &err), MCP_RESULT_TIMEOUT, err);
+    CHECK(h_now() - t0 < 3.0);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "timed out"));
+    mcp_error_free(err);
+    err = NULL;
+    /* A per-call timeout, longer and shorter than the default. */
+    CHECK_OK(mcp_call_with_timeout(c, "tools/call", "{\"name\":\"slow\",\"arguments\":{\"ms\":500}}", 5000, &out, &err), err);
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_RC(mcp_call_with_timeout(c, "tools/call", "{\"name\":\"slow\",\"arguments\":{\"ms\":5000}}", 100, &out, NULL), MCP_RESULT_TIMEOUT, NULL);
+    CHECK_OK(mcp_ping(c, &err), err);
+    mcp_client_free(c);
+}
+
+/* ---- callbacks -------------------------------------------------------------------------- */
+
+typedef struct {
+    atomic_int notifications;
+    atomic_int messages_with_text;
+    atomic_int frees;
+    atomic_int reentrant_refused;
+    _Atomic(mcp_client *) client; /* for the reentrancy check */
+} cb_state;
+
+static void on_notification(void *ud, const char *method, const char *params) {
+    cb_state *s = ud;
+    /* A blocking call from a callback is refused (checked before the count the test waits
+     * for). */
+    if (atomic_load(&s->client) != NULL && mcp_ping(atomic_load(&s->client), NULL) == MCP_RESULT_REENTRANT)
+        atomic_fetch_add(&s->reentrant_refused, 1);
+    atomic_fetch_add(&s->notifications, 1);
+    if (strcmp(method, "notifications/message") == 0 && h_contains(params, "hello from C"))
+        atomic_fetch_add(&s->messages_with_text, 1);
+}
+
+static void count_free(void *ud) {
+    cb_state *s = ud;
+    atomic_fetch_add(&s->frees, 1);
+}
+
+static int wait_for(atomic_int *v, int at_least, int ms) {
+    for (int i = 0; i < ms / 10 && atomic_load(v) < at_least; i++) h_sleep_ms(10);
+    return atomic_load(v) >= at_least;
+}
+
+static void test_notifications_and_user_data_free(void) {
+    static cb_state s;
+    memset(&s, 0, sizeof s);
+    mcp_options *o = url_options();
+    CHECK_OK(mcp_options_set_notification_callback(o, on_notification, &s, count_free), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    atomic_store(&s.client, c);
+    char *out = NULL;
+    CHECK_OK(mcp_call(c, "logging/setLevel", "{\"level\":\"debug\"}", &out, &err), err);
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_call_tool(c, "notify", "{\"text\":\"hello from C\"}", &out, &err), err);
+    mcp_string_free(out);
+    CHECK(wait_for(&s.messages_with_text, 1, 3000));
+    CHECK(atomic_load(&s.reentrant_refused) >= 1);
+    /* The options and the client both hold the callback: freed once, after both. */
+    mcp_options_free(o);
+    CHECK(atomic_load(&s.frees) == 0);
+    mcp_client_free(c);
+    CHECK(atomic_load(&s.frees) == 1);
+}
+
+static int32_t on_request(void *ud, const char *method, const char *params, char **result_out) {
+    cb_state *s = ud;
+    atomic_fetch_add(&s->notifications, 1);
+    if (atomic_load(&s->client) != NULL && mcp_ping(atomic_load(&s->client), NULL) == MCP_RESULT_REENTRANT)
+        atomic_fetch_add(&s->reentrant_refused, 1);
+    if (strcmp(method, "elicitation/create") == 0 && h_contains(params, "Your name?")) {
+        *result_out = strdup("{\"action\":\"accept\",\"content\":{\"name\":\"Grace\"}}");
+        return 0;
+    }
+    *result_out = strdup("not supported here");
+    return -32601;
+}
+
+static void test_server_requests(void) {
+    static cb_state s;
+    memset(&s, 0, sizeof s);
+    mcp_options *o = url_options();
+    CHECK_OK(mcp_options_set_request_callback(o, MCP_CAPABILITY_ELICITATION, on_request, &s, count_free), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    mcp_options_free(o);
+    atomic_store(&s.client, c);
+    char *out = NULL;
+    CHECK_OK(mcp_call_tool(c, "ask", "{\"message\":\"Your name?\"}", &out, &err), err);
+    /* The answer, with the schema's defaults filled in by the library. */
+    CHECK(h_contains(out, "Grace") && h_contains(out, "36"));
+    mcp_string_free(out);
+    out = NULL;
+    /* A refusal becomes a JSON-RPC error the server reports in the tool's result. */
+    CHECK_OK(mcp_call_tool(c, "list_roots", "{}", &out, &err), err);
+    CHECK(h_contains(out, "not supported here"));
+    mcp_string_free(out);
+    CHECK(atomic_load(&s.reentrant_refused) >= 1);
+    mcp_client_free(c);
+    CHECK(atomic_load(&s.frees) == 1);
+}
+
+static atomic_int log_lines, log_frees;
+
+static void on_log(void *ud, mcp_log_level level, const char *target, const char *message) {
+    (void)ud;
+    (void)message;
+    if (level >= MCP_LOG_LEVEL_ERROR && level <= MCP_LOG_LEVEL_TRACE && h_contains(target, "mcp_client"))
+        atomic_fetch_add(&log_lines, 1);
+}
+
+static void count_log_free(void *ud) {
+    (void)ud;
+    atomic_fetch_add(&log_frees, 1);
+}
+
+static void test_log_callback(void) {
+    CHECK_OK(mcp_log_set_callback(MCP_LOG_LEVEL_DEBUG, on_log, NULL, count_log_free, NULL), NULL);
+    mcp_client *c = connect_default();
+    mcp_client_free(c);
+    CHECK(atomic_load(&log_lines) > 0);
+    CHECK_OK(mcp_log_set_callback(MCP_LOG_LEVEL_OFF, NULL, NULL, NULL, NULL), NULL);
+    CHECK(atomic_load(&log_frees) == 1);
+    int before = atomic_load(&log_lines);
+    c = connect_default();
+    mcp_client_free(c);
+    CHECK(atomic_load(&log_lines) == before);
+}
+
+static void test_stdio(void) {
+    const char *bin = getenv("MCP_TEST_SERVER");
+    char line[512];
+    snprintf(line, sizeof line, "'%s' --stdio", bin ? bin : "target/debug/mcp-test-server");
+    mcp_options *o = mcp_options_new();
+    CHECK_OK(mcp_options_set_stdio(o, line), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    char *out = NULL;
+    CHECK_OK(mcp_server_info(c, &out, &err), err);
+    CHECK(h_contains(out, "\"stdio\""));
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_call_tool(c, "echo", "{\"text\":\"over stdio\"}", &out, &err), err);
+    CHECK(h_contains(out, "over stdio"));
+    mcp_string_free(out);
+    CHECK_OK(mcp_close(c, &err), err);
+    mcp_client_free(c);
+    mcp_options_free(o);
+}
+
+int main(int argc, char **argv) {
+    if (h_server_start(&server, NULL) != 0) return 2;
+    static const h_test tests[] = {
+        {"version", test_version},
+        {"free_null_and_twice", test_free_null_and_twice},
+        {"option_errors", test_option_errors},
+        {"call_argument_errors", test_call_argument_errors},
+        {"tools_json", test_tools_json},
+        {"list_tools", test_list_tools},
+        {"resources_prompts_ping", test_resources_prompts_ping},
+        {"close", test_close},
+        {"create_then_connect", test_create_then_connect},
+        {"connect_failure", test_connect_failure},
+        {"bearer_and_headers", test_bearer_and_headers},
+        {"concurrent_threads", test_concurrent_threads},
+        {"cancel_from_another_thread", test_cancel_from_another_thread},
+        {"timeouts", test_timeouts},
+        {"notifications_and_user_data_free", test_notifications_and_user_data_free},
+        {"server_requests", test_server_requests},
+        {"log_callback", test_log_callback},
+        {"stdio", test_stdio},
+    };
+    int rc = h_run(tests, sizeof tests / sizeof tests[0], argc, argv);
+    h_server_stop(&server);
+    return rc;
+}
