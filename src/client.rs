@@ -484,6 +484,9 @@ impl Client {
             Params::Tool(name, arguments) => {
                 jsonrpc::encode_request(id, method, Some(&ToolCall { name, arguments }))
             }
+            Params::ToolRaw(name, arguments) => {
+                jsonrpc::encode_request(id, method, Some(&ToolCall { name, arguments }))
+            }
         });
         self.send_encoded(id, method, body, None, opts).await
     }
@@ -647,6 +650,23 @@ impl Client {
             .map_err(|e| Error::MalformedMessage(format!("result of `{method}`: {e}")))
     }
 
+    /// [`Client::call_tool_with`] with the arguments as raw JSON text (an object) and the
+    /// `CallToolResult` back as raw JSON text: no parse-and-print round trip (the bindings' path).
+    pub async fn call_tool_raw(
+        &self,
+        name: &str,
+        arguments: &RawValue,
+        opts: RequestOptions,
+    ) -> Result<Box<RawValue>> {
+        if !arguments.get().trim_start().starts_with('{') {
+            return Err(Error::InvalidArgument(format!(
+                "the arguments of `{name}` must be a JSON object"
+            )));
+        }
+        self.dispatch("tools/call", Params::ToolRaw(name, arguments), &opts)
+            .await
+    }
+
     /// Every resource, following `nextCursor`.
     pub async fn list_resources(&self) -> Result<Vec<Value>> {
         self.collect_pages("resources/list", "resources").await
@@ -808,13 +828,14 @@ enum Params<'a> {
     Value(Option<&'a Value>),
     Raw(Option<&'a RawValue>),
     Tool(&'a str, &'a Value),
+    ToolRaw(&'a str, &'a RawValue),
 }
 
 /// `tools/call` params, serialised without building a tree.
 #[derive(serde::Serialize)]
-struct ToolCall<'a> {
+struct ToolCall<'a, A: serde::Serialize + ?Sized> {
     name: &'a str,
-    arguments: &'a Value,
+    arguments: &'a A,
 }
 
 impl Params<'_> {
@@ -826,6 +847,15 @@ impl Params<'_> {
                 let mut m = serde_json::Map::new();
                 m.insert("name".into(), Value::from(name));
                 m.insert("arguments".into(), arguments.clone());
+                return Ok(m);
+            }
+            Params::ToolRaw(name, arguments) => {
+                let arguments: Value = serde_json::from_str(arguments.get()).map_err(|e| {
+                    Error::InvalidArgument(format!("the arguments of `{name}` are not JSON: {e}"))
+                })?;
+                let mut m = serde_json::Map::new();
+                m.insert("name".into(), Value::from(name));
+                m.insert("arguments".into(), arguments);
                 return Ok(m);
             }
             Params::Value(v) => v,

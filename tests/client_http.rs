@@ -727,3 +727,23 @@ async fn closed_port_gives_connect_error() {
     assert_eq!(e.kind(), ErrorKind::Transport);
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_tool_raw_passes_json_text_both_ways() {
+    let server = default_server().await;
+    let client = connect(&server).await;
+    let args = serde_json::value::RawValue::from_string(r#"{"text":"raw ✓"}"#.into()).unwrap();
+    let out = client
+        .call_tool_raw("echo", &args, Default::default())
+        .await
+        .expect("raw call");
+    let v: Value = serde_json::from_str(out.get()).unwrap();
+    assert_eq!(first_text(&v), "raw ✓");
+    let not_object = serde_json::value::RawValue::from_string("[1]".into()).unwrap();
+    assert!(matches!(
+        client
+            .call_tool_raw("echo", &not_object, Default::default())
+            .await,
+        Err(mcp_client::Error::InvalidArgument(_))
+    ));
+}

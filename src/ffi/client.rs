@@ -338,16 +338,20 @@ pub unsafe extern "C" fn mcp_call_tool(
                 opt_str_arg(arguments_json, "arguments_json")?,
             )
         };
-        let args = object_arg(args, "arguments_json")?;
+        // Raw JSON both ways: the arguments are checked, never parsed into a tree and printed
+        // again, and the result goes back as the server sent it.
+        let args = raw_params_arg(args, "arguments_json")?.unwrap_or_else(|| {
+            serde_json::value::RawValue::from_string("{}".into()).unwrap_or_default()
+        });
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
         let opts = RequestOptions {
             timeout: None,
             cancel: Some(c.token()),
         };
-        let v = block(core.call_tool_with(name, args, opts))?;
+        let raw = block(core.call_tool_raw(name, &args, opts))?;
         // SAFETY: checked non-NULL.
-        unsafe { give(result_json_out, &to_json(&v)?) }
+        unsafe { give(result_json_out, raw.get()) }
     })
 }
 
