@@ -78,6 +78,8 @@ struct Inner {
     deadlines: Arc<Deadlines>,
     /// The OAuth engine, in OAuth mode.
     oauth: Option<Arc<OAuthProvider>>,
+    /// Whether an auth provider may suspend request deadlines while it authorizes.
+    auth_suspends: bool,
     /// Stops the current session's GET stream (a child of `stop`).
     get_stream_stop: std::sync::Mutex<CancellationToken>,
     closed: AtomicBool,
@@ -215,6 +217,7 @@ impl Client {
         stop: CancellationToken,
         oauth: Option<Arc<OAuthProvider>>,
     ) -> Client {
+        let auth_suspends = matches!(config.auth, AuthMode::Provider(_) | AuthMode::OAuth(_));
         Client {
             inner: Arc::new(Inner {
                 config,
@@ -232,6 +235,7 @@ impl Client {
                 get_stream_stop: std::sync::Mutex::new(stop.child_token()),
                 deadlines: Deadlines::start(stop.clone()),
                 stop,
+                auth_suspends,
                 oauth,
                 closed: AtomicBool::new(false),
             }),
@@ -518,7 +522,13 @@ impl Client {
         };
         let timeout = opts.timeout.unwrap_or(self.inner.config.request_timeout);
         let flag = self.inner.deadlines.register(id, timeout);
-        let fut = crate::deadline::scope(flag.clone(), fut);
+        // Only an auth provider (OAuth) may suspend the deadline while it authorizes; the
+        // task-local that lets it is skipped on the plain path, where it would cost every poll.
+        let fut = if self.inner.auth_suspends {
+            futures_util::future::Either::Left(crate::deadline::scope(flag.clone(), fut))
+        } else {
+            futures_util::future::Either::Right(fut)
+        };
         let expired = || Error::Timeout {
             method: method.to_owned(),
             after: timeout,
