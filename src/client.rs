@@ -622,7 +622,12 @@ impl Client {
 
     /// Every tool, following `nextCursor` to the end.
     pub async fn list_tools(&self) -> Result<Vec<Value>> {
-        let tools = self.collect_pages("tools/list", "tools").await?;
+        self.list_tools_with(RequestOptions::default()).await
+    }
+
+    /// [`Client::list_tools`] with per-request options (applied to each page).
+    pub async fn list_tools_with(&self, opts: RequestOptions) -> Result<Vec<Value>> {
+        let tools = self.collect_pages("tools/list", "tools", &opts).await?;
         if self.uses_tool_headers() {
             let mut page = json!({ "tools": tools });
             stateless::filter_invalid_tools(&mut page);
@@ -679,18 +684,34 @@ impl Client {
 
     /// Every resource, following `nextCursor`.
     pub async fn list_resources(&self) -> Result<Vec<Value>> {
-        self.collect_pages("resources/list", "resources").await
+        self.list_resources_with(RequestOptions::default()).await
+    }
+
+    /// [`Client::list_resources`] with per-request options (applied to each page).
+    pub async fn list_resources_with(&self, opts: RequestOptions) -> Result<Vec<Value>> {
+        self.collect_pages("resources/list", "resources", &opts)
+            .await
     }
 
     /// Every resource template, following `nextCursor`.
     pub async fn list_resource_templates(&self) -> Result<Vec<Value>> {
-        self.collect_pages("resources/templates/list", "resourceTemplates")
-            .await
+        self.collect_pages(
+            "resources/templates/list",
+            "resourceTemplates",
+            &RequestOptions::default(),
+        )
+        .await
     }
 
     /// `resources/read`.
     pub async fn read_resource(&self, uri: &str) -> Result<Value> {
-        self.request("resources/read", Some(json!({ "uri": uri })))
+        self.read_resource_with(uri, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::read_resource`] with per-request options.
+    pub async fn read_resource_with(&self, uri: &str, opts: RequestOptions) -> Result<Value> {
+        self.request_with("resources/read", Some(json!({ "uri": uri })), opts)
             .await
     }
 
@@ -710,14 +731,31 @@ impl Client {
 
     /// Every prompt, following `nextCursor`.
     pub async fn list_prompts(&self) -> Result<Vec<Value>> {
-        self.collect_pages("prompts/list", "prompts").await
+        self.list_prompts_with(RequestOptions::default()).await
+    }
+
+    /// [`Client::list_prompts`] with per-request options (applied to each page).
+    pub async fn list_prompts_with(&self, opts: RequestOptions) -> Result<Vec<Value>> {
+        self.collect_pages("prompts/list", "prompts", &opts).await
     }
 
     /// `prompts/get` with string arguments (a JSON object).
     pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<Value> {
-        self.request(
+        self.get_prompt_with(name, arguments, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::get_prompt`] with per-request options.
+    pub async fn get_prompt_with(
+        &self,
+        name: &str,
+        arguments: Value,
+        opts: RequestOptions,
+    ) -> Result<Value> {
+        self.request_with(
             "prompts/get",
             Some(json!({"name": name, "arguments": arguments})),
+            opts,
         )
         .await
     }
@@ -739,13 +777,18 @@ impl Client {
             .map(|_| ())
     }
 
-    async fn collect_pages(&self, method: &str, key: &str) -> Result<Vec<Value>> {
+    async fn collect_pages(
+        &self,
+        method: &str,
+        key: &str,
+        opts: &RequestOptions,
+    ) -> Result<Vec<Value>> {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         // A server that hands out the same cursor forever must not hang us.
         for _ in 0..10_000 {
             let page = self
-                .request(method, cursor_params(cursor.as_deref()))
+                .request_with(method, cursor_params(cursor.as_deref()), opts.clone())
                 .await?;
             match page.get(key) {
                 Some(Value::Array(items)) => all.extend(items.iter().cloned()),

@@ -360,11 +360,10 @@ unsafe fn simple<F, Fut, T>(
     client: *mut mcp_client,
     out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
-    what: &'static str,
     f: F,
 ) -> mcp_result
 where
-    F: FnOnce(Client) -> Fut,
+    F: FnOnce(Client, RequestOptions) -> Fut,
     Fut: Future<Output = Result<T, Error>>,
     T: serde::Serialize,
 {
@@ -373,8 +372,13 @@ where
         let c = unsafe { client_ref(client) }?;
         non_null(out, "json_out")?;
         let core = c.connected()?;
-        let token = c.token();
-        let v = block(cancellable(&token, what, f(core)))?;
+        // The core request carries the client's cancel token: a cancelled call is also
+        // cancelled at the server (`notifications/cancelled` where the protocol has it).
+        let opts = RequestOptions {
+            timeout: None,
+            cancel: Some(c.token()),
+        };
+        let v = block(f(core, opts))?;
         // SAFETY: checked non-NULL.
         unsafe { give(out, &to_json(&v)?) }
     })
@@ -389,13 +393,9 @@ pub unsafe extern "C" fn mcp_list_tools(
 ) -> mcp_result {
     // SAFETY: forwarded arguments.
     unsafe {
-        simple(
-            client,
-            tools_json_out,
-            error_out,
-            "tools/list",
-            |c| async move { c.list_tools().await },
-        )
+        simple(client, tools_json_out, error_out, |c, o| async move {
+            c.list_tools_with(o).await
+        })
     }
 }
 
@@ -408,13 +408,9 @@ pub unsafe extern "C" fn mcp_list_resources(
 ) -> mcp_result {
     // SAFETY: forwarded arguments.
     unsafe {
-        simple(
-            client,
-            resources_json_out,
-            error_out,
-            "resources/list",
-            |c| async move { c.list_resources().await },
-        )
+        simple(client, resources_json_out, error_out, |c, o| async move {
+            c.list_resources_with(o).await
+        })
     }
 }
 
@@ -427,13 +423,9 @@ pub unsafe extern "C" fn mcp_list_prompts(
 ) -> mcp_result {
     // SAFETY: forwarded arguments.
     unsafe {
-        simple(
-            client,
-            prompts_json_out,
-            error_out,
-            "prompts/list",
-            |c| async move { c.list_prompts().await },
-        )
+        simple(client, prompts_json_out, error_out, |c, o| async move {
+            c.list_prompts_with(o).await
+        })
     }
 }
 
@@ -450,12 +442,11 @@ pub unsafe extern "C" fn mcp_read_resource(
         let (c, uri) = unsafe { (client_ref(client)?, str_arg(uri, "uri")?) };
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let token = c.token();
-        let v = block(cancellable(
-            &token,
-            "resources/read",
-            core.read_resource(uri),
-        ))?;
+        let opts = RequestOptions {
+            timeout: None,
+            cancel: Some(c.token()),
+        };
+        let v = block(core.read_resource_with(uri, opts))?;
         // SAFETY: checked non-NULL.
         unsafe { give(result_json_out, &to_json(&v)?) }
     })
@@ -482,12 +473,11 @@ pub unsafe extern "C" fn mcp_get_prompt(
         let args = object_arg(args, "arguments_json")?;
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let token = c.token();
-        let v = block(cancellable(
-            &token,
-            "prompts/get",
-            core.get_prompt(name, args),
-        ))?;
+        let opts = RequestOptions {
+            timeout: None,
+            cancel: Some(c.token()),
+        };
+        let v = block(core.get_prompt_with(name, args, opts))?;
         // SAFETY: checked non-NULL.
         unsafe { give(result_json_out, &to_json(&v)?) }
     })
@@ -503,8 +493,11 @@ pub unsafe extern "C" fn mcp_ping(
         // SAFETY: NULL or a live client.
         let c = unsafe { client_ref(client) }?;
         let core = c.connected()?;
-        let token = c.token();
-        block(cancellable(&token, "ping", core.ping()))
+        let opts = RequestOptions {
+            timeout: None,
+            cancel: Some(c.token()),
+        };
+        block(core.request_with("ping", None, opts)).map(|_| ())
     })
 }
 
