@@ -210,9 +210,33 @@ typedef int32_t mcp_auth_mode;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// How OAuth tokens are obtained (`mcp_options_set_grant`).
+enum mcp_grant
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Authorization code with PKCE through the user's browser (the default).
+  MCP_GRANT_AUTHORIZATION_CODE = 0,
+  // `client_credentials`: the client acts on its own behalf (needs a pre-registered client
+  // with a secret, or a private key).
+  MCP_GRANT_CLIENT_CREDENTIALS = 1,
+  // The device authorization grant (RFC 8628): a code the user enters on another device.
+  MCP_GRANT_DEVICE_CODE = 2,
+  // RFC 7523 jwt-bearer with an assertion the host holds (e.g. a workload identity token).
+  MCP_GRANT_JWT_BEARER = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mcp_grant mcp_grant;
+#else
+typedef int32_t mcp_grant;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // Where OAuth credentials are kept between runs (`mcp_options_set_store`). The environment
 // variable `MCP_CLIENT_STORE` (`keyring`, `kernel-keyring`, `file`, `file:<dir>`, `memory`)
-// overrides the choice, custom stores included.
+// overrides the choice, except custom stores (a host that supplies its store means it).
 enum mcp_store_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : int32_t
@@ -549,6 +573,20 @@ mcp_result mcp_options_set_client_metadata_url(struct mcp_options *options,
 mcp_result mcp_options_set_client_id(struct mcp_options *options,
                                      const char *client_id,
                                      const char *client_secret);
+
+// OAuth: how tokens are obtained, an `mcp_grant` value. `assertion` is the assertion of
+// `MCP_GRANT_JWT_BEARER` (required there, NULL otherwise). Grants without a browser need
+// client credentials (`mcp_options_set_client_id` with a secret, or
+// `mcp_options_set_private_key`).
+mcp_result mcp_options_set_grant(struct mcp_options *options,
+                                 int32_t grant,
+                                 const char *assertion);
+
+// OAuth: authenticate the client with `private_key_jwt`, signing with this PEM key (PKCS#8 EC
+// P-256 or RSA, or PKCS#1 RSA); `alg` is `"ES256"` or `"RS256"` (NULL: from the key).
+mcp_result mcp_options_set_private_key(struct mcp_options *options,
+                                       const char *pem,
+                                       const char *alg);
 
 // OAuth: the scopes to request, separated by spaces, instead of the server's guidance
 // (NULL: the server's guidance).

@@ -32,7 +32,7 @@ pub use callbacks::{
 pub use client::mcp_client;
 pub use error::{mcp_error, mcp_result};
 pub use log::{mcp_log_fn, mcp_log_level};
-pub use options::{mcp_auth_mode, mcp_options, mcp_store_kind};
+pub use options::{mcp_auth_mode, mcp_grant, mcp_options, mcp_store_kind};
 
 /// The major version of the library this header belongs to.
 pub const MCP_VERSION_MAJOR: u32 = 0;

@@ -17,7 +17,8 @@ use super::error::mcp_result;
 use super::foreign::{Foreign, Revoke, Slot};
 use super::registry::Registry;
 use crate::config::{AuthMode, ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
-use crate::oauth::{HeadlessPresenter, OAuthConfig, OAuthProvider};
+use crate::oauth::{Grant, HeadlessPresenter, OAuthConfig, OAuthProvider};
+use crate::secret::Secret;
 use crate::store::StoreChoice;
 
 /// How requests are authorized (`mcp_options_set_auth`).
@@ -34,9 +35,25 @@ pub enum mcp_auth_mode {
     Oauth = 2,
 }
 
+/// How OAuth tokens are obtained (`mcp_options_set_grant`).
+#[repr(i32)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mcp_grant {
+    /// Authorization code with PKCE through the user's browser (the default).
+    AuthorizationCode = 0,
+    /// `client_credentials`: the client acts on its own behalf (needs a pre-registered client
+    /// with a secret, or a private key).
+    ClientCredentials = 1,
+    /// The device authorization grant (RFC 8628): a code the user enters on another device.
+    DeviceCode = 2,
+    /// RFC 7523 jwt-bearer with an assertion the host holds (e.g. a workload identity token).
+    JwtBearer = 3,
+}
+
 /// Where OAuth credentials are kept between runs (`mcp_options_set_store`). The environment
 /// variable `MCP_CLIENT_STORE` (`keyring`, `kernel-keyring`, `file`, `file:<dir>`, `memory`)
-/// overrides the choice, custom stores included.
+/// overrides the choice, except custom stores (a host that supplies its store means it).
 #[repr(i32)]
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +120,8 @@ pub struct mcp_options {
     capabilities: Option<Value>,
     notification: Option<Arc<Foreign<NotificationFn>>>,
     request: Option<(u32, Arc<Foreign<RequestFn>>)>,
+    grant: Grant,
+    private_key: Option<(Secret, Option<String>)>,
 }
 
 pub(crate) static OPTIONS: Registry = Registry::new();
@@ -136,6 +155,8 @@ impl mcp_options {
             capabilities: None,
             notification: None,
             request: None,
+            grant: Grant::AuthorizationCode,
+            private_key: None,
         }
     }
 
@@ -231,6 +252,10 @@ impl mcp_options {
         if let Some(u) = &self.client_metadata_url {
             cfg = cfg.client_metadata_url(u);
         }
+        if let Some((pem, alg)) = &self.private_key {
+            cfg = cfg.private_key(pem.expose(), alg.as_deref());
+        }
+        cfg = cfg.grant(self.grant.clone());
         cfg.scopes = self.scopes.clone();
         cfg.redirect_port = self.redirect_port;
         if let Some(t) = self.redirect_timeout {
@@ -441,6 +466,57 @@ pub unsafe extern "C" fn mcp_options_set_client_id(
             )
         };
         o.client_id = Some((id.to_owned(), secret.map(str::to_owned)));
+        Ok(())
+    })
+}
+
+/// OAuth: how tokens are obtained, an `mcp_grant` value. `assertion` is the assertion of
+/// `MCP_GRANT_JWT_BEARER` (required there, NULL otherwise). Grants without a browser need
+/// client credentials (`mcp_options_set_client_id` with a secret, or
+/// `mcp_options_set_private_key`).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_grant(
+    options: *mut mcp_options,
+    grant: i32,
+    assertion: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: a C string argument.
+        let assertion = unsafe { opt_str_arg(assertion, "assertion") }?;
+        o.grant = match (grant, assertion) {
+            (0, None) => Grant::AuthorizationCode,
+            (1, None) => Grant::ClientCredentials,
+            (2, None) => Grant::DeviceCode,
+            (3, Some(a)) => Grant::JwtBearer {
+                assertion: Secret::new(a),
+            },
+            (3, None) => return Err(Failure::invalid("MCP_GRANT_JWT_BEARER needs an assertion")),
+            (0..=2, Some(_)) => {
+                return Err(Failure::invalid(
+                    "only MCP_GRANT_JWT_BEARER takes an assertion",
+                ))
+            }
+            _ => return Err(Failure::invalid(format!("unknown grant {grant}"))),
+        };
+        Ok(())
+    })
+}
+
+/// OAuth: authenticate the client with `private_key_jwt`, signing with this PEM key (PKCS#8 EC
+/// P-256 or RSA, or PKCS#1 RSA); `alg` is `"ES256"` or `"RS256"` (NULL: from the key).
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_private_key(
+    options: *mut mcp_options,
+    pem: *const c_char,
+    alg: *const c_char,
+) -> mcp_result {
+    set(options, |o| {
+        // SAFETY: C string arguments.
+        let (pem, alg) = unsafe { (str_arg(pem, "pem")?, opt_str_arg(alg, "alg")?) };
+        // Checked now, so a bad key is reported by this call rather than at connect.
+        crate::oauth::jwt::SigningKey::from_pem(pem, alg)
+            .map_err(|e| Failure::invalid(e.to_string()))?;
+        o.private_key = Some((Secret::new(pem), alg.map(str::to_owned)));
         Ok(())
     })
 }

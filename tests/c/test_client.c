@@ -81,6 +81,16 @@ static void test_option_errors(void) {
     CHECK_RC(mcp_options_set_capabilities(o, "[1]"), MCP_RESULT_INVALID_ARGUMENT, NULL);
     CHECK_RC(mcp_options_set_capabilities(o, "{\"experimental\":{}}"), MCP_RESULT_OK, NULL);
     CHECK_RC(mcp_log_set_callback(9, NULL, NULL, NULL, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    /* Grants and keys. */
+    CHECK_RC(mcp_options_set_grant(o, 42, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_grant(o, MCP_GRANT_JWT_BEARER, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_grant(o, MCP_GRANT_DEVICE_CODE, "x"), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_grant(o, MCP_GRANT_JWT_BEARER, bad_utf8), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_JWT_BEARER, "eyJ.assertion.sig"), NULL);
+    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_CLIENT_CREDENTIALS, NULL), NULL);
+    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_AUTHORIZATION_CODE, NULL), NULL);
+    CHECK_RC(mcp_options_set_private_key(o, "not a key", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_private_key(o, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
     /* No server set: the client cannot be made; the out-parameter stays as it was. */
     mcp_client *c = (mcp_client *)&server;
     mcp_error *err = NULL;
