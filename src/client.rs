@@ -145,6 +145,10 @@ impl Client {
                     AuthMode::None => AuthLayer::None,
                     AuthMode::Bearer(t) => AuthLayer::bearer(t)?,
                     AuthMode::Provider(p) => AuthLayer::Provider(p.clone()),
+                    AuthMode::OAuthEngine(p) => {
+                        oauth = Some(p.clone());
+                        AuthLayer::Provider(p.clone())
+                    }
                     AuthMode::OAuth(c) => {
                         let http = crate::oauth::http::OAuthHttp::new(
                             crate::oauth::http::build_client(&config, c.http_timeout)?,
@@ -217,7 +221,10 @@ impl Client {
         stop: CancellationToken,
         oauth: Option<Arc<OAuthProvider>>,
     ) -> Client {
-        let auth_suspends = matches!(config.auth, AuthMode::Provider(_) | AuthMode::OAuth(_));
+        let auth_suspends = matches!(
+            config.auth,
+            AuthMode::Provider(_) | AuthMode::OAuth(_) | AuthMode::OAuthEngine(_)
+        );
         Client {
             inner: Arc::new(Inner {
                 config,

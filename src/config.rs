@@ -112,6 +112,10 @@ pub enum AuthMode {
     /// The OAuth engine: nothing is sent until the server answers 401, then discovery,
     /// registration and authorization run and the request is retried.
     OAuth(Box<crate::oauth::OAuthConfig>),
+    /// An OAuth engine the host made beforehand (e.g. to run the two-step authorization
+    /// before connecting): used as [`AuthMode::OAuth`] would be, and returned by
+    /// [`crate::Client::oauth`].
+    OAuthEngine(Arc<crate::oauth::OAuthProvider>),
 }
 
 impl std::fmt::Debug for AuthMode {
@@ -121,6 +125,7 @@ impl std::fmt::Debug for AuthMode {
             AuthMode::Bearer(_) => f.write_str("Bearer([redacted])"),
             AuthMode::Provider(_) => f.write_str("Provider(..)"),
             AuthMode::OAuth(c) => write!(f, "OAuth({c:?})"),
+            AuthMode::OAuthEngine(p) => write!(f, "OAuthEngine({p:?})"),
         }
     }
 }
@@ -266,6 +271,12 @@ impl ClientBuilder {
     /// Authorize with OAuth when the server asks (HTTP 401).
     pub fn oauth(mut self, config: crate::oauth::OAuthConfig) -> Self {
         self.config.auth = AuthMode::OAuth(Box::new(config));
+        self
+    }
+
+    /// Authorize with an OAuth engine made beforehand (see [`AuthMode::OAuthEngine`]).
+    pub fn oauth_engine(mut self, engine: Arc<crate::oauth::OAuthProvider>) -> Self {
+        self.config.auth = AuthMode::OAuthEngine(engine);
         self
     }
 

@@ -1185,3 +1185,35 @@ async fn a_slow_sign_in_does_not_count_against_the_request_timeout() {
     })
     .await;
 }
+
+/// An engine made beforehand (two-step sign-in before connecting) is the client's engine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_made_before_connecting_is_the_clients() {
+    within(async {
+        let server = auth_server(AuthOptions::default()).await;
+        let provider = Arc::new(standalone(&server, shared_store()).await);
+        let redirect = Url::parse("http://127.0.0.1:9/app/callback").unwrap();
+        let url = provider
+            .begin_authorization(&redirect)
+            .await
+            .expect("begin");
+        provider
+            .complete_authorization(&location_of(&url).await)
+            .await
+            .expect("complete");
+        let client = builder(&server.url())
+            .open_get_stream(false)
+            .oauth_engine(provider.clone())
+            .connect()
+            .await
+            .expect("connect");
+        echo(&client).await.expect("echo");
+        assert!(Arc::ptr_eq(client.oauth().expect("engine"), &provider));
+        assert_eq!(
+            server.auth_stats().authorize_requests,
+            1,
+            "no second sign-in"
+        );
+    })
+    .await;
+}

@@ -16,7 +16,7 @@ use super::callbacks::{
 use super::error::mcp_result;
 use super::foreign::{Foreign, Revoke, Slot};
 use super::registry::Registry;
-use crate::config::{AuthMode, ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
+use crate::config::{ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
 use crate::oauth::{Grant, HeadlessPresenter, OAuthConfig, OAuthProvider};
 use crate::secret::Secret;
 use crate::store::StoreChoice;
@@ -230,7 +230,7 @@ impl mcp_options {
                 };
                 let cfg = self.oauth_config(&mut slots)?;
                 let provider = Arc::new(OAuthProvider::for_server(cfg, &url, b.config())?);
-                b = b.auth(AuthMode::Provider(provider.clone()));
+                b = b.oauth_engine(provider.clone());
                 oauth = Some(provider);
             }
         }
