@@ -259,22 +259,22 @@ impl StoreChoice {
     /// The choice from [`STORE_ENV`], when set.
     pub fn from_env() -> Option<StoreChoice> {
         let v = std::env::var(STORE_ENV).ok()?;
-        Some(match v.trim() {
+        Some(StoreChoice::parse(&v).unwrap_or_else(|| {
+            tracing::warn!(value = %v, "unknown {STORE_ENV}; using the default store");
+            StoreChoice::Auto
+        }))
+    }
+
+    /// Parse a store name as `MCP_CLIENT_STORE` and the CLI's `--store` take it: `auto`,
+    /// `keyring`, `kernel-keyring`, `file`, `file:<dir>`, `memory`. `None`: not a store name.
+    pub fn parse(s: &str) -> Option<StoreChoice> {
+        Some(match s.trim() {
+            "auto" | "" => StoreChoice::Auto,
             "keyring" => StoreChoice::Keyring,
             "kernel-keyring" => StoreChoice::KernelKeyring,
             "memory" => StoreChoice::Memory,
             "file" => StoreChoice::File(None),
-            "auto" | "" => StoreChoice::Auto,
-            other => match other.strip_prefix("file:") {
-                Some(dir) => StoreChoice::File(Some(PathBuf::from(dir))),
-                None => {
-                    tracing::warn!(
-                        value = other,
-                        "unknown {STORE_ENV}; using the default store"
-                    );
-                    StoreChoice::Auto
-                }
-            },
+            other => StoreChoice::File(Some(PathBuf::from(other.strip_prefix("file:")?))),
         })
     }
 

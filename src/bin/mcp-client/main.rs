@@ -112,17 +112,10 @@ impl OAuthArgs {
 
     fn store_choice(&self) -> mcp_client::store::StoreChoice {
         use mcp_client::store::StoreChoice;
-        match self.store.as_deref() {
-            None | Some("keyring-or-file") | Some("auto") => StoreChoice::Auto,
-            Some("keyring") => StoreChoice::Keyring,
-            Some("kernel-keyring") => StoreChoice::KernelKeyring,
-            Some("memory") => StoreChoice::Memory,
-            Some("file") => StoreChoice::File(None),
-            Some(other) => match other.strip_prefix("file:") {
-                Some(dir) => StoreChoice::File(Some(dir.into())),
-                None => StoreChoice::Auto,
-            },
-        }
+        self.store
+            .as_deref()
+            .and_then(StoreChoice::parse)
+            .unwrap_or(StoreChoice::Auto)
     }
 }
 
