@@ -8,7 +8,7 @@
 # which repeats exactly from run to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --bins -p mcp-test-server -p mcp-client --quiet
+cargo build --release --bins -p mcp-test-server -p mcp-client-cli --quiet
 cargo bench --quiet --bench credentials
 cargo bench --quiet --bench transport -- "$@"
 

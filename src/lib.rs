@@ -31,8 +31,6 @@ mod client;
 pub mod config;
 mod deadline;
 pub mod error;
-#[cfg(feature = "capi")]
-pub mod ffi;
 pub mod handler;
 pub mod jsonrpc;
 pub mod oauth;

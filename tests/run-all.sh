@@ -38,7 +38,7 @@ if [ "$QUICK" = 0 ]; then
 fi
 
 step "Building (debug)"
-cargo build --workspace --bins --quiet
+cargo build --workspace --quiet
 
 step "Rust tests"
 cargo test --workspace --quiet 2>&1 | tee "$ROOT/target/rust-tests.log"

@@ -82,7 +82,7 @@ run() {
 }
 
 echo "==> Building the library and the test server (cargo build)"
-if ! cargo build --quiet --lib && cargo build --quiet -p mcp-test-server --bin mcp-test-server; then
+if ! { cargo build --quiet -p mcp-client-capi && cargo build --quiet -p mcp-test-server --bin mcp-test-server; }; then
     echo "cargo build failed"
     echo "c tests: 0 passed, 1 failed"
     exit 1
@@ -90,7 +90,7 @@ fi
 
 CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -I"$ROOT/include")
 SHARED=(-L"$LIB" -lmcp_client -lpthread -Wl,-rpath,"$LIB")
-# What a Rust staticlib needs from the system; `cargo rustc --lib --crate-type staticlib --
+# What a Rust staticlib needs from the system; `cargo rustc -p mcp-client-capi --crate-type staticlib --
 # --print native-static-libs` prints it (that command rebuilds the library, so it is not run
 # here).
 NATIVE_STATIC_LIBS=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)

@@ -1,4 +1,5 @@
-//! The C ABI (`include/mcp_client.h`, generated from this module by cbindgen).
+//! The C ABI of mcp-client (`include/mcp_client.h`, generated from this crate by cbindgen):
+//! `libmcp_client.so` and `libmcp_client.a` over the `mcp-client` core crate.
 //!
 //! Conventions (see `include/mcp_client.h` for the contract as C hosts read it):
 //! - every fallible call returns [`mcp_result`] and takes an optional `mcp_error **`;
@@ -13,6 +14,8 @@
 
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
+#![deny(missing_docs)]
+#![warn(clippy::unwrap_used, clippy::expect_used)]
 
 mod boundary;
 pub mod callbacks;
@@ -22,6 +25,8 @@ mod foreign;
 pub mod log;
 pub mod options;
 mod registry;
+#[cfg(test)]
+mod tests;
 
 use std::ffi::c_char;
 

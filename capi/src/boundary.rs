@@ -44,9 +44,9 @@ impl Failure {
     }
 }
 
-impl From<crate::Error> for Failure {
-    fn from(e: crate::Error) -> Self {
-        use crate::ErrorKind;
+impl From<mcp::Error> for Failure {
+    fn from(e: mcp::Error) -> Self {
+        use mcp::ErrorKind;
         let code = match e.kind() {
             ErrorKind::InvalidArgument => mcp_result::InvalidArgument,
             ErrorKind::Transport => mcp_result::Transport,
@@ -60,24 +60,24 @@ impl From<crate::Error> for Failure {
         };
         let mut f = Failure::new(code, e.to_string());
         match &e {
-            crate::Error::OAuth(o) => {
+            mcp::Error::OAuth(o) => {
                 f.oauth_error = o.oauth_error().map(str::to_owned);
                 f.oauth_error_description = o.oauth_error_description().map(str::to_owned);
             }
-            crate::Error::Rpc(r) => {
+            mcp::Error::Rpc(r) => {
                 f.rpc_code = Some(r.code);
                 f.rpc_data = r.data.as_ref().map(|d| d.to_string());
             }
-            crate::Error::HttpStatus { status, .. } => f.http_status = *status,
+            mcp::Error::HttpStatus { status, .. } => f.http_status = *status,
             _ => {}
         }
         f
     }
 }
 
-impl From<crate::oauth::OAuthError> for Failure {
-    fn from(e: crate::oauth::OAuthError) -> Self {
-        Failure::from(crate::Error::OAuth(e))
+impl From<mcp::oauth::OAuthError> for Failure {
+    fn from(e: mcp::oauth::OAuthError) -> Self {
+        Failure::from(mcp::Error::OAuth(e))
     }
 }
 

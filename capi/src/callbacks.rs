@@ -9,11 +9,11 @@ use serde_json::Value;
 use url::Url;
 
 use super::foreign::Slot;
-use crate::error::RpcError;
-use crate::handler::{BoxFuture, NotificationHandler, RequestHandler};
-use crate::jsonrpc::Notification;
-use crate::oauth::{AuthorizationPresenter, AuthorizationRequest, OAuthError};
-use crate::store::{CredentialStore, StoreError};
+use mcp::error::RpcError;
+use mcp::handler::{BoxFuture, NotificationHandler, RequestHandler};
+use mcp::jsonrpc::Notification;
+use mcp::oauth::{AuthorizationPresenter, AuthorizationRequest, OAuthError};
+use mcp::store::{CredentialStore, StoreError};
 
 /// Frees the user data given with a callback; runs exactly once, on any thread, when the
 /// library no longer needs the user data.

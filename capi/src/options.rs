@@ -16,10 +16,10 @@ use super::callbacks::{
 use super::error::mcp_result;
 use super::foreign::{Foreign, Revoke, Slot};
 use super::registry::Registry;
-use crate::config::{ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
-use crate::oauth::{Grant, HeadlessPresenter, OAuthConfig, OAuthProvider};
-use crate::secret::Secret;
-use crate::store::StoreChoice;
+use mcp::config::{ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
+use mcp::oauth::{Grant, HeadlessPresenter, OAuthConfig, OAuthProvider};
+use mcp::secret::Secret;
+use mcp::store::StoreChoice;
 
 /// How requests are authorized (`mcp_options_set_auth`).
 #[repr(i32)]
@@ -514,7 +514,7 @@ pub unsafe extern "C" fn mcp_options_set_private_key(
         // SAFETY: C string arguments.
         let (pem, alg) = unsafe { (str_arg(pem, "pem")?, opt_str_arg(alg, "alg")?) };
         // Checked now, so a bad key is reported by this call rather than at connect.
-        crate::oauth::jwt::SigningKey::from_pem(pem, alg)
+        mcp::oauth::jwt::SigningKey::from_pem(pem, alg)
             .map_err(|e| Failure::invalid(e.to_string()))?;
         o.private_key = Some((Secret::new(pem), alg.map(str::to_owned)));
         Ok(())

@@ -2,23 +2,23 @@
 //! confidential client, and `private_key_jwt` keys, driven through the extern functions from a
 //! plain thread (as a C host would: blocking calls may not run on a runtime thread).
 
-#![cfg(feature = "capi")]
-
 use std::ffi::{CStr, CString};
 use std::ptr;
 
-use ::mcp_client::ffi::client::{mcp_call_tool, mcp_client_free, mcp_client_new, mcp_close};
-use ::mcp_client::ffi::mcp_client as CClient;
-use ::mcp_client::ffi::options::*;
-use ::mcp_client::ffi::{mcp_grant, mcp_options, mcp_result};
+use crate::client::{mcp_call_tool, mcp_client_free, mcp_client_new, mcp_close};
+use crate::mcp_client as CClient;
+use crate::options::*;
+use crate::{mcp_grant, mcp_options, mcp_result};
 use mcp_test_server::{AuthOptions, PreRegistered, ServerOptions};
 
+type TestResult = Result<(), String>;
+
 fn c(s: &str) -> CString {
-    CString::new(s).unwrap()
+    CString::new(s).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn client_credentials_through_the_c_abi() {
+async fn client_credentials_through_the_c_abi() -> TestResult {
     let server = mcp_test_server::start(ServerOptions {
         auth: Some(AuthOptions {
             pre_registered: vec![PreRegistered::confidential(
@@ -31,7 +31,7 @@ async fn client_credentials_through_the_c_abi() {
         ..Default::default()
     })
     .await
-    .expect("server");
+    .map_err(|e| format!("server: {e}"))?;
     let url = server.url();
     // A thread of the host's own (not a runtime thread, where blocking calls are refused).
     let host = std::thread::spawn(move || unsafe {
@@ -64,7 +64,7 @@ async fn client_credentials_through_the_c_abi() {
             mcp_result::Ok
         );
         let text = CStr::from_ptr(out).to_string_lossy().into_owned();
-        ::mcp_client::ffi::mcp_string_free(out);
+        crate::mcp_string_free(out);
         assert_eq!(mcp_close(client, ptr::null_mut()), mcp_result::Ok);
         mcp_client_free(client);
         mcp_options_free(o);
@@ -72,18 +72,19 @@ async fn client_credentials_through_the_c_abi() {
     });
     let text = tokio::task::spawn_blocking(move || host.join())
         .await
-        .expect("join")
-        .expect("ffi thread");
+        .map_err(|e| format!("join: {e}"))?
+        .map_err(|_| "the host thread panicked".to_owned())?;
     assert!(text.contains("machine to machine"), "{text}");
     let stats = server.auth_stats();
     assert_eq!(stats.token_requests_for("client_credentials"), 1);
     assert_eq!(stats.authorize_requests, 0, "no browser involved");
     server.shutdown().await;
+    Ok(())
 }
 
 #[test]
-fn private_keys_are_checked_when_set() {
-    let key = rcgen::KeyPair::generate().expect("key");
+fn private_keys_are_checked_when_set() -> TestResult {
+    let key = rcgen::KeyPair::generate().map_err(|e| format!("key: {e}"))?;
     let pem = c(&key.serialize_pem());
     unsafe {
         let o = mcp_options_new();
@@ -102,4 +103,5 @@ fn private_keys_are_checked_when_set() {
         );
         mcp_options_free(o);
     }
+    Ok(())
 }

@@ -16,9 +16,9 @@ use super::error::{mcp_error, mcp_result};
 use super::foreign::{in_callback, Revoke};
 use super::options::{mcp_options, options_ref};
 use super::registry::Registry;
-use crate::config::ClientConfig;
-use crate::oauth::OAuthProvider;
-use crate::{Client, Error, RequestOptions};
+use mcp::config::ClientConfig;
+use mcp::oauth::OAuthProvider;
+use mcp::{Client, Error, RequestOptions};
 
 /// A client of one MCP server. Safe to use from many threads at once (requests are
 /// multiplexed); `mcp_client_free` only after every call on it has returned.
@@ -108,7 +108,7 @@ fn allow_blocking() -> FfiResult {
 /// Run `fut` to completion on the caller's thread with the shared runtime.
 fn block<T>(fut: impl Future<Output = Result<T, Error>>) -> FfiResult<T> {
     allow_blocking()?;
-    let rt = crate::runtime::shared()
+    let rt = mcp::runtime::shared()
         .map_err(|e| Failure::internal(format!("cannot start the runtime: {e}")))?;
     rt.block_on(fut).map_err(Failure::from)
 }
@@ -137,7 +137,7 @@ unsafe fn client_ref<'a>(client: *const mcp_client) -> FfiResult<&'a mcp_client>
 
 /// Drop a client inside the runtime's context (its tasks and HTTP pools are tokio objects).
 fn drop_client(c: Box<mcp_client>) {
-    match crate::runtime::shared() {
+    match mcp::runtime::shared() {
         Ok(rt) => {
             let _ctx = rt.enter();
             drop(c);
