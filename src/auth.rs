@@ -11,8 +11,8 @@ use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::handler::BoxFuture;
 use crate::secret::Secret;
+use futures_util::future::BoxFuture;
 
 /// What the server said when it refused a request.
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@ use crate::jsonrpc;
 use crate::oauth::OAuthProvider;
 use crate::protocol::{self, LATEST_STATEFUL, V2024_11_05};
 use crate::stateless::{self, ToolHeaders};
-use crate::transport::http::{build_http_client, HttpShared, HttpTransport};
+use crate::transport::http::{HttpShared, HttpTransport};
 use crate::transport::legacy::LegacyTransport;
 use crate::transport::stdio::StdioTransport;
 use crate::transport::{Inbound, Outgoing};
@@ -139,7 +139,8 @@ impl Client {
                 Ok(client)
             }
             ServerTarget::Http(url) => {
-                let http = build_http_client(&config)?;
+                let http = config.http_settings().mcp_client()?;
+                let options = config.http_options();
                 let mut oauth = None;
                 let auth = match &config.auth {
                     AuthMode::None => AuthLayer::None,
@@ -150,20 +151,16 @@ impl Client {
                         AuthLayer::Provider(p.clone())
                     }
                     AuthMode::OAuth(c) => {
-                        let http = crate::oauth::http::OAuthHttp::new(
-                            crate::oauth::http::build_client(&config, c.http_timeout)?,
-                            c.max_response_bytes,
-                        );
-                        let p = Arc::new(crate::oauth::OAuthProvider::new(
+                        let p = Arc::new(OAuthProvider::for_server(
                             (**c).clone(),
-                            url.clone(),
-                            http,
+                            url,
+                            &config.http_settings(),
                         )?);
                         oauth = Some(p.clone());
                         AuthLayer::Provider(p)
                     }
                 };
-                let shared = HttpShared::new(http.clone(), url.clone(), &config, auth.clone())?;
+                let shared = HttpShared::new(http.clone(), url.clone(), &options, auth.clone())?;
                 let transport = HttpTransport::new(shared, tx.clone());
                 let client = Client::from_conn(
                     config,
@@ -187,10 +184,10 @@ impl Client {
                         drop(inner);
                         let url = url.clone();
                         let get =
-                            HttpShared::new(http.clone(), url.clone(), &config, auth.clone())?;
+                            HttpShared::new(http.clone(), url.clone(), &options, auth.clone())?;
                         let legacy = LegacyTransport::connect(
                             get,
-                            |endpoint| HttpShared::new(http, endpoint, &config, auth),
+                            |endpoint| HttpShared::new(http, endpoint, &options, auth),
                             tx,
                         )
                         .await

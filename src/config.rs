@@ -10,7 +10,10 @@ use url::Url;
 use crate::auth::AuthProvider;
 use crate::error::{Error, Result};
 use crate::handler::{Handlers, NotificationHandler, RequestHandler};
+use crate::http_client::HttpSettings;
 use crate::secret::Secret;
+pub use crate::transport::command::StdioCommand;
+use crate::transport::http::HttpOptions;
 
 /// Where the server is.
 #[derive(Debug, Clone)]
@@ -19,84 +22,6 @@ pub enum ServerTarget {
     Http(Url),
     /// A local process speaking newline-delimited JSON-RPC on stdin/stdout.
     Stdio(StdioCommand),
-}
-
-/// The process to spawn for the stdio transport.
-#[derive(Debug, Clone)]
-pub struct StdioCommand {
-    /// The program.
-    pub program: String,
-    /// Its arguments.
-    pub args: Vec<String>,
-    /// Extra environment variables.
-    pub env: Vec<(String, String)>,
-    /// Working directory (default: inherited).
-    pub cwd: Option<PathBuf>,
-}
-
-impl StdioCommand {
-    /// Parse a command line such as `"node server.js --flag"`: words split on whitespace, with
-    /// single or double quotes grouping words.
-    pub fn parse(line: &str) -> Result<Self> {
-        let words = split_command_line(line)?;
-        let mut it = words.into_iter();
-        let program = it
-            .next()
-            .ok_or_else(|| Error::InvalidArgument("the stdio command is empty".into()))?;
-        Ok(StdioCommand {
-            program,
-            args: it.collect(),
-            env: Vec::new(),
-            cwd: None,
-        })
-    }
-}
-
-fn split_command_line(line: &str) -> Result<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut quote: Option<char> = None;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some('"'), '\\') => match chars.next() {
-                Some(n) => cur.push(n),
-                None => cur.push('\\'),
-            },
-            (Some(_), c) => cur.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, '\\') => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-                in_word = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                cur.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if quote.is_some() {
-        return Err(Error::InvalidArgument(
-            "unterminated quote in the stdio command".into(),
-        ));
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
 }
 
 /// How requests are authorized.
@@ -364,6 +289,25 @@ impl ClientBuilder {
 }
 
 impl ClientConfig {
+    /// The TLS and connection settings every HTTP client of this configuration uses (MCP and
+    /// OAuth alike).
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            connect_timeout: self.connect_timeout,
+            extra_ca_files: self.extra_ca_files.clone(),
+        }
+    }
+
+    /// What the HTTP transports need of this configuration.
+    pub(crate) fn http_options(&self) -> HttpOptions {
+        HttpOptions {
+            headers: self.headers.clone(),
+            max_body: self.max_body_bytes,
+            max_reconnects: self.max_stream_reconnects,
+            default_retry: self.default_retry,
+        }
+    }
+
     /// The capabilities to declare: those implied by the registered hooks, with the host's
     /// extra capabilities merged over them.
     pub fn effective_capabilities(&self) -> Value {
@@ -392,15 +336,6 @@ impl ClientConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn command_lines_split_like_a_shell() {
-        let c = StdioCommand::parse(r#"node "my server.js" --name 'a b' x\ y"#).unwrap();
-        assert_eq!(c.program, "node");
-        assert_eq!(c.args, vec!["my server.js", "--name", "a b", "x y"]);
-        assert!(StdioCommand::parse("  ").is_err());
-        assert!(StdioCommand::parse("a 'b").is_err());
-    }
 
     #[test]
     fn bad_urls_are_refused() {

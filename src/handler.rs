@@ -4,17 +4,14 @@
 //! Hooks are trait objects over JSON values, so the C, Go and Python bindings can implement
 //! them with a callback each. Plain closures implement them too.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 
 use serde_json::Value;
 
 use crate::error::RpcError;
 use crate::jsonrpc::Notification;
-
-/// A boxed, sendable future (what hooks return).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Receives every notification the server sends (logging, progress, list changes, resource
 /// updates), in the order they arrive.

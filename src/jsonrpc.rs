@@ -68,7 +68,7 @@ pub fn parse(bytes: &[u8]) -> Result<Incoming, Error> {
         let text = String::from_utf8_lossy(bytes);
         Error::MalformedMessage(format!(
             "{e} in `{}`",
-            crate::error::truncate_utf8(&text, 120)
+            crate::redact::truncate_utf8(&text, 120)
         ))
     })?;
     if wire.jsonrpc.as_deref() != Some("2.0") {

@@ -26,25 +26,31 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+// The ground floor: helpers that know nothing of the rest.
+mod body;
+mod deadline;
+pub mod http_client;
+pub mod protocol;
+mod redact;
+pub mod runtime;
+pub mod secret;
+// Errors, then the message layer, then transport / auth / OAuth / store, the client on top
+// (docs/architecture.md).
 pub mod auth;
 mod client;
 pub mod config;
-mod deadline;
 pub mod error;
 pub mod handler;
 pub mod jsonrpc;
 pub mod oauth;
-pub mod protocol;
-pub mod runtime;
-pub mod secret;
-pub mod sse;
 mod stateless;
 pub mod store;
 pub mod transport;
 
 pub use client::{Client, RequestOptions};
 pub use config::{AuthMode, ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
-pub use error::{Error, ErrorKind, Result, RpcError};
+pub use error::{Error, ErrorKind, OAuthError, Result, RpcError};
+pub use futures_util::future::BoxFuture;
 pub use handler::{Handlers, NotificationHandler, RequestHandler, SyncHandler};
 pub use jsonrpc::{Notification, ServerRequest};
 pub use secret::Secret;

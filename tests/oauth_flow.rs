@@ -987,7 +987,7 @@ async fn standalone(server: &TestServer, store: Store) -> OAuthProvider {
     OAuthProvider::for_server(
         c,
         &Url::parse(&server.url()).unwrap(),
-        &builder(&server.url()).build(),
+        &builder(&server.url()).build().http_settings(),
     )
     .expect("provider")
 }

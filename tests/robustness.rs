@@ -3,7 +3,7 @@
 //! inputs from a fixed-seed generator, so a failure reproduces exactly.
 
 use mcp_client::oauth::challenge::{parse, ChallengeInfo};
-use mcp_client::sse::SseParser;
+use mcp_client::transport::sse::SseParser;
 
 /// xorshift64*: small, deterministic, good enough to shake parsers.
 struct Rng(u64);

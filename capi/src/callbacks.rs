@@ -10,10 +10,11 @@ use url::Url;
 
 use super::foreign::Slot;
 use mcp::error::RpcError;
-use mcp::handler::{BoxFuture, NotificationHandler, RequestHandler};
+use mcp::handler::{NotificationHandler, RequestHandler};
 use mcp::jsonrpc::Notification;
 use mcp::oauth::{AuthorizationPresenter, AuthorizationRequest, OAuthError};
 use mcp::store::{CredentialStore, StoreError};
+use mcp::BoxFuture;
 
 /// Frees the user data given with a callback; runs exactly once, on any thread, when the
 /// library no longer needs the user data.

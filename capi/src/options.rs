@@ -229,7 +229,11 @@ impl mcp_options {
                     return Err(Failure::invalid("OAuth needs an HTTP server"));
                 };
                 let cfg = self.oauth_config(&mut slots)?;
-                let provider = Arc::new(OAuthProvider::for_server(cfg, &url, b.config())?);
+                let provider = Arc::new(OAuthProvider::for_server(
+                    cfg,
+                    &url,
+                    &b.config().http_settings(),
+                )?);
                 b = b.oauth_engine(provider.clone());
                 oauth = Some(provider);
             }

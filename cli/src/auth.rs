@@ -135,7 +135,7 @@ async fn logout(g: &Global, url: &str) -> Result<u8, Failure> {
     let provider = mcp_client::oauth::OAuthProvider::for_server(
         g.oauth.config(),
         &parsed,
-        &builder(g, Some(url))?.build(),
+        &builder(g, Some(url))?.build().http_settings(),
     )?;
     match provider.logout().await {
         Ok(()) => {

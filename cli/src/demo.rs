@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcp_client::handler::BoxFuture;
 use mcp_client::oauth::{AuthorizationPresenter, AuthorizationRequest, OAuthConfig, OAuthError};
 use mcp_client::store::StoreChoice;
+use mcp_client::BoxFuture;
 use mcp_client::{ClientBuilder, Notification, RequestOptions, SyncHandler};
 use serde_json::{json, Value};
 

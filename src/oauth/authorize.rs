@@ -6,8 +6,8 @@
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use url::Url;
 
+use crate::error::OAuthError;
 use crate::oauth::discovery::AuthServerMetadata;
-use crate::oauth::error::OAuthError;
 
 /// One pending authorization: what the response must be checked against.
 pub struct PendingAuthorization {

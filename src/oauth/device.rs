@@ -7,12 +7,13 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use url::Url;
 
+use crate::error::OAuthError;
 use crate::oauth::discovery::AuthServerMetadata;
 use crate::oauth::dpop::DpopKey;
-use crate::oauth::error::OAuthError;
-use crate::oauth::http::{endpoint, excerpt, OAuthHttp};
+use crate::oauth::http::{endpoint, OAuthHttp};
 use crate::oauth::presenter::{AuthorizationPresenter, DeviceAuthorization};
 use crate::oauth::token::{self, apply_client_auth, ClientAuth, TokenRequest, TokenSet};
+use crate::redact::excerpt;
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 

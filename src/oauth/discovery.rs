@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use crate::error::redact_url;
-use crate::oauth::error::OAuthError;
+use crate::error::OAuthError;
 use crate::oauth::http::{endpoint, OAuthHttp};
+use crate::redact::redact_url;
 
 /// Protected resource metadata (RFC 9728), the fields the client uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::json;
 use url::Url;
 
-use crate::oauth::error::OAuthError;
+use crate::error::OAuthError;
 use crate::oauth::jwt::{now_secs, random_id, SigningKey};
 
 /// A DPoP key and the nonces servers asked it to use.

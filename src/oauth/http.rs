@@ -3,14 +3,12 @@
 //! response size limit, and errors that carry the server's `error` / `error_description` but
 //! never a secret.
 
-use std::time::Duration;
-
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 use url::Url;
 
-use crate::error::{redact_url, truncate_utf8};
-use crate::oauth::error::OAuthError;
+use crate::error::OAuthError;
+use crate::redact::redact_url;
 
 /// Limits of OAuth requests.
 #[derive(Debug, Clone)]
@@ -173,7 +171,7 @@ impl OAuthHttp {
         })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = crate::transport::http::read_limited(resp, self.max_body)
+        let body = crate::body::read_limited(resp, self.max_body)
             .await
             .map_err(|e| OAuthError::BadResponse {
                 what: what.to_owned(),
@@ -185,30 +183,4 @@ impl OAuthHttp {
             body,
         })
     }
-}
-
-/// Build the reqwest client for OAuth requests: no redirects (an authorization server's
-/// redirect must never carry a code or a secret elsewhere), the MCP client's TLS settings.
-pub fn build_client(
-    config: &crate::ClientConfig,
-    timeout: Duration,
-) -> crate::Result<reqwest::Client> {
-    crate::runtime::install_crypto_provider();
-    let mut b = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .connect_timeout(config.connect_timeout)
-        .user_agent(concat!("mcp-client/", env!("CARGO_PKG_VERSION")));
-    let certs = crate::transport::http::extra_certs(config)?;
-    if !certs.is_empty() {
-        b = b.tls_certs_merge(certs);
-    }
-    b.build().map_err(|e| {
-        crate::Error::InvalidArgument(format!("cannot build the OAuth HTTP client: {e}"))
-    })
-}
-
-/// A short, safe excerpt of a body for error messages.
-pub fn excerpt(body: &[u8]) -> String {
-    truncate_utf8(String::from_utf8_lossy(body).trim(), 200).to_owned()
 }

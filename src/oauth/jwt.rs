@@ -9,7 +9,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::PrivateKeyDer;
 use serde_json::{json, Value};
 
-use crate::oauth::error::OAuthError;
+use crate::error::OAuthError;
 
 /// A private key that signs JWTs.
 pub struct SigningKey {

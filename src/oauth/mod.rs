@@ -13,7 +13,6 @@ pub mod challenge;
 pub mod device;
 pub mod discovery;
 pub mod dpop;
-mod error;
 pub mod http;
 pub mod jwt;
 pub mod presenter;
@@ -24,7 +23,7 @@ pub mod token;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use error::OAuthError;
+pub use crate::error::OAuthError;
 pub use presenter::{
     AuthorizationPresenter, AuthorizationRequest, BrowserPresenter, DeviceAuthorization,
     HeadlessPresenter, Presenter, RedirectListener,

@@ -16,8 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;
 
-use crate::handler::BoxFuture;
-use crate::oauth::error::OAuthError;
+use crate::error::OAuthError;
+use futures_util::future::BoxFuture;
 
 /// What the presenter is asked to show.
 #[derive(Debug, Clone)]

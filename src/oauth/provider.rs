@@ -10,13 +10,13 @@ use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use url::Url;
 
 use crate::auth::{AuthHeaders, AuthProvider, Challenge, RequestInfo};
+use crate::error::OAuthError;
 use crate::error::Result;
-use crate::handler::BoxFuture;
+use crate::http_client::HttpSettings;
 use crate::oauth::authorize::{self, PendingAuthorization};
 use crate::oauth::challenge::ChallengeInfo;
 use crate::oauth::discovery::{self, AuthServerMetadata, ResourceMetadata};
 use crate::oauth::dpop::DpopKey;
-use crate::oauth::error::OAuthError;
 use crate::oauth::http::{endpoint, OAuthHttp};
 use crate::oauth::jwt::SigningKey;
 use crate::oauth::presenter::{AuthorizationRequest, RedirectListener};
@@ -26,6 +26,7 @@ use crate::oauth::{DpopMode, Grant, OAuthConfig};
 use crate::secret::Secret;
 use crate::store::{MemoryStore, Store, StoredCredential, StoredTokens};
 use base64::Engine;
+use futures_util::future::BoxFuture;
 
 const DPOP: HeaderName = HeaderName::from_static("dpop");
 
@@ -996,15 +997,15 @@ impl OAuthProvider {
 }
 
 impl OAuthProvider {
-    /// An engine for `server` outside a connected client (e.g. to log out), with the client
-    /// configuration's TLS and proxy settings.
+    /// An engine for `server` with these TLS and proxy settings (a client's are
+    /// [`crate::ClientConfig::http_settings`]).
     pub fn for_server(
         cfg: OAuthConfig,
         server: &Url,
-        client: &crate::ClientConfig,
+        settings: &HttpSettings,
     ) -> crate::Result<Self> {
         let http = OAuthHttp::new(
-            crate::oauth::http::build_client(client, cfg.http_timeout)?,
+            settings.oauth_client(cfg.http_timeout)?,
             cfg.max_response_bytes,
         );
         Ok(Self::new(cfg, server.clone(), http)?)
@@ -1034,7 +1035,7 @@ async fn revoke(
     } else {
         Err(OAuthError::HttpStatus {
             what: "token revocation".into(),
-            url: crate::error::redact_url(url),
+            url: crate::redact::redact_url(url),
             status: reply.status,
         })
     }

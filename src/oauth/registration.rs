@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use url::Url;
 
+use crate::error::OAuthError;
 use crate::oauth::discovery::AuthServerMetadata;
-use crate::oauth::error::OAuthError;
-use crate::oauth::http::{endpoint, excerpt, OAuthHttp};
+use crate::oauth::http::{endpoint, OAuthHttp};
+use crate::redact::excerpt;
 use crate::secret::Secret;
 
 /// A client registration with one authorization server.

@@ -9,10 +9,11 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::error::OAuthError;
 use crate::oauth::dpop::DpopKey;
-use crate::oauth::error::OAuthError;
-use crate::oauth::http::{excerpt, OAuthHttp};
+use crate::oauth::http::OAuthHttp;
 use crate::oauth::jwt::{client_assertion, now_secs, SigningKey};
+use crate::redact::excerpt;
 use crate::secret::Secret;
 
 /// Tokens from one grant.

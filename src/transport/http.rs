@@ -14,7 +14,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::value::RawValue;
@@ -22,10 +22,10 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::auth::{AuthLayer, Challenge, RequestInfo};
-use crate::config::ClientConfig;
-use crate::error::{redact_url, truncate_utf8, Error, Result, RpcError};
+use crate::error::{Error, Result, RpcError};
 use crate::jsonrpc::{self, Incoming};
-use crate::sse::{SseEvent, SseParser};
+use crate::redact::{redact_url, truncate_utf8};
+use crate::transport::sse::{SseEvent, SseParser};
 use crate::transport::{Inbound, InboundTx, Outgoing, Responder};
 
 /// `MCP-Session-Id`.
@@ -45,41 +45,17 @@ const MAX_AUTH_ROUNDS: u32 = 4;
 /// How much of an error body is kept for the error message.
 const ERROR_BODY_EXCERPT: usize = 512;
 
-/// The reqwest client every HTTP transport of a [`crate::Client`] shares.
-pub(crate) fn build_http_client(config: &ClientConfig) -> Result<reqwest::Client> {
-    crate::runtime::install_crypto_provider();
-    let mut b = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .connect_timeout(config.connect_timeout)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .user_agent(concat!("mcp-client/", env!("CARGO_PKG_VERSION")));
-    let certs = extra_certs(config)?;
-    if !certs.is_empty() {
-        b = b.tls_certs_merge(certs);
-    }
-    b.build()
-        .map_err(|e| Error::InvalidArgument(format!("cannot build the HTTP client: {e}")))
-}
-
-/// The extra CA certificates the configuration names.
-pub(crate) fn extra_certs(config: &ClientConfig) -> Result<Vec<reqwest::Certificate>> {
-    let mut certs = Vec::new();
-    for path in &config.extra_ca_files {
-        let pem = std::fs::read(path).map_err(|e| {
-            Error::InvalidArgument(format!("cannot read CA file {}: {e}", path.display()))
-        })?;
-        let found = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| Error::InvalidArgument(format!("bad CA file {}: {e}", path.display())))?;
-        if found.is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "CA file {} holds no PEM certificate",
-                path.display()
-            )));
-        }
-        certs.extend(found);
-    }
-    Ok(certs)
+/// What the HTTP transports take from the client's configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpOptions {
+    /// Headers added to every request (API keys and the like).
+    pub headers: Vec<(String, crate::secret::Secret)>,
+    /// The largest response body or SSE event accepted, in bytes.
+    pub max_body: usize,
+    /// How many times a broken SSE stream is resumed before the request fails.
+    pub max_reconnects: u32,
+    /// The delay before resuming a stream when the server gave no `retry`.
+    pub default_retry: Duration,
 }
 
 /// The session-dependent part of every request's headers.
@@ -175,7 +151,7 @@ impl HttpTransport {
         }
         match content_kind(&resp) {
             ContentKind::Json => {
-                let body = read_limited(resp, sh.max_body).await?;
+                let body = crate::body::read_limited(resp, sh.max_body).await?;
                 match jsonrpc::parse(&body)? {
                     Incoming::Response { id, outcome } => {
                         if jsonrpc::our_id(&id) == Some(out.id) {
@@ -379,17 +355,17 @@ impl HttpTransport {
 }
 
 impl HttpShared {
-    /// The state for requests to `url`, with the config's headers and `auth`.
+    /// The state for requests to `url`, with the options' headers and `auth`.
     pub(crate) fn new(
         http: reqwest::Client,
         url: Url,
-        config: &ClientConfig,
+        options: &HttpOptions,
         auth: AuthLayer,
     ) -> Result<Self> {
         let mut base_headers = HeaderMap::new();
         base_headers.insert(ACCEPT, ACCEPT_BOTH);
         base_headers.insert(CONTENT_TYPE, JSON);
-        for (k, v) in &config.headers {
+        for (k, v) in &options.headers {
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| Error::InvalidArgument(format!("invalid header name `{k}`")))?;
             let mut value = HeaderValue::from_str(v.expose())
@@ -409,9 +385,9 @@ impl HttpShared {
             auth,
             base_headers,
             session: RwLock::new(Arc::new(session)),
-            max_body: config.max_body_bytes,
-            max_reconnects: config.max_stream_reconnects,
-            default_retry: config.default_retry,
+            max_body: options.max_body,
+            max_reconnects: options.max_reconnects,
+            default_retry: options.default_retry,
         })
     }
 
@@ -578,7 +554,9 @@ impl HttpShared {
     /// tells an older server (that calls for the legacy fallback) from a modern one.
     async fn status_error(&self, resp: reqwest::Response, id: Option<u64>) -> Error {
         let status = resp.status().as_u16();
-        let body = read_limited(resp, 64 * 1024).await.unwrap_or_default();
+        let body = crate::body::read_limited(resp, 64 * 1024)
+            .await
+            .unwrap_or_default();
         if let Ok(Incoming::Response {
             id: rid,
             outcome: Err(e),
@@ -653,46 +631,4 @@ fn unknown_id(
         }
     }
     Error::UnknownResponseId { id: id.to_string() }
-}
-
-/// Read a whole body, refusing more than `limit` bytes.
-pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Bytes> {
-    if let Some(len) = resp.content_length() {
-        if len > limit as u64 {
-            return Err(Error::BodyTooLarge { limit });
-        }
-    }
-    let first = match resp.chunk().await {
-        Ok(Some(c)) => c,
-        Ok(None) => return Ok(Bytes::new()),
-        Err(e) => return Err(body_error(e)),
-    };
-    if first.len() > limit {
-        return Err(Error::BodyTooLarge { limit });
-    }
-    let second = match resp.chunk().await {
-        Ok(Some(c)) => c,
-        Ok(None) => return Ok(first), // the common case: one chunk, no copy
-        Err(e) => return Err(body_error(e)),
-    };
-    let mut buf = BytesMut::with_capacity(first.len() + second.len());
-    buf.extend_from_slice(&first);
-    buf.extend_from_slice(&second);
-    loop {
-        if buf.len() > limit {
-            return Err(Error::BodyTooLarge { limit });
-        }
-        match resp.chunk().await {
-            Ok(Some(c)) => buf.extend_from_slice(&c),
-            Ok(None) => return Ok(buf.freeze()),
-            Err(e) => return Err(body_error(e)),
-        }
-    }
-}
-
-fn body_error(e: reqwest::Error) -> Error {
-    Error::Connect {
-        url: e.url().map(redact_url).unwrap_or_default(),
-        message: format!("reading the response body failed: {}", e.without_url()),
-    }
 }

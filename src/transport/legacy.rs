@@ -13,11 +13,12 @@ use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::error::{redact_url, Error, Result};
+use crate::error::{Error, Result};
 use crate::jsonrpc::{self, Incoming};
-use crate::sse::{SseEvent, SseParser};
+use crate::redact::redact_url;
 use crate::transport::http::HttpShared;
 use crate::transport::pending::Pending;
+use crate::transport::sse::{SseEvent, SseParser};
 use crate::transport::{Inbound, InboundTx, Outgoing, Responder};
 
 /// The POST side, shared with responders.

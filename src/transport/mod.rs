@@ -4,14 +4,17 @@
 //!   replies, sessions, resumable streams, the optional GET stream.
 //! - [`legacy`]: the deprecated HTTP+SSE transport (2024-11-05), reached only by fallback.
 //! - [`stdio`]: a child process speaking newline-delimited JSON-RPC.
+//! - [`sse`]: the event-stream parser both HTTP transports read with.
 //!
 //! A transport returns the response to each request directly. Everything else the server
 //! sends (notifications, server requests) goes to the client's inbound queue as [`Inbound`],
 //! together with a [`Responder`] that knows how to send the answer back on the same transport.
 
+pub mod command;
 pub mod http;
 pub mod legacy;
 pub(crate) mod pending;
+pub mod sse;
 pub mod stdio;
 
 use std::sync::Arc;

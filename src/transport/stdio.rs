@@ -14,9 +14,9 @@ use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, Mutex};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::StdioCommand;
 use crate::error::{Error, Result};
 use crate::jsonrpc::{self, Incoming};
+use crate::transport::command::StdioCommand;
 use crate::transport::pending::Pending;
 use crate::transport::{Inbound, InboundTx, Outgoing, Responder};
 

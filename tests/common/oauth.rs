@@ -7,12 +7,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_client::handler::BoxFuture;
 use mcp_client::oauth::{
     AuthorizationPresenter, AuthorizationRequest, DeviceAuthorization, HeadlessPresenter,
     OAuthConfig, OAuthError,
 };
 use mcp_client::store::StoreChoice;
+use mcp_client::BoxFuture;
 use mcp_client::{Client, Error};
 use mcp_test_server::{AuthOptions, RecordedRequest, ServerOptions, TestServer};
 use serde_json::Value;

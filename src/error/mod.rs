@@ -5,9 +5,17 @@
 //! kinds are stable: new variants may be added, existing ones never change meaning.
 //!
 //! No variant carries a secret: tokens, codes and client secrets never reach an error message.
+//! OAuth failures have their own enum ([`OAuthError`]), carried by [`Error::OAuth`].
+
+mod oauth;
 
 use std::fmt;
 use std::time::Duration;
+
+pub use oauth::OAuthError;
+
+use crate::body::BodyError;
+use crate::http_client::HttpClientError;
 
 /// A JSON-RPC error object returned by the server (or produced locally for a server request
 /// that no handler answered).
@@ -198,7 +206,7 @@ pub enum Error {
 
     /// OAuth authorization failed.
     #[error("authorization failed: {0}")]
-    OAuth(#[from] crate::oauth::OAuthError),
+    OAuth(#[from] OAuthError),
 
     /// The stdio server process could not be started or ended unexpectedly.
     #[error("stdio server: {0}")]
@@ -278,44 +286,27 @@ impl Error {
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Keep at most `max` bytes of `s`, cut on a character boundary.
-pub(crate) fn truncate_utf8(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
+impl From<BodyError> for Error {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge { limit } => Error::BodyTooLarge { limit },
+            BodyError::Read { url, reason } => Error::Connect {
+                url,
+                message: format!("reading the response body failed: {reason}"),
+            },
+        }
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
-/// A URL fit for error messages and logs: no query string, no fragment, no user info
-/// (query strings can hold codes or tokens).
-pub(crate) fn redact_url(url: &url::Url) -> String {
-    let mut u = url.clone();
-    u.set_query(None);
-    u.set_fragment(None);
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.to_string()
+impl From<HttpClientError> for Error {
+    fn from(e: HttpClientError) -> Self {
+        Error::InvalidArgument(e.0)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn truncate_respects_char_boundaries() {
-        assert_eq!(truncate_utf8("héllo", 2), "h");
-        assert_eq!(truncate_utf8("abc", 10), "abc");
-    }
-
-    #[test]
-    fn redact_url_drops_query_and_userinfo() {
-        let u = url::Url::parse("https://user:pw@example.com/cb?code=secret#x").unwrap();
-        assert_eq!(redact_url(&u), "https://example.com/cb");
-    }
 
     #[test]
     fn kinds_are_stable() {
