@@ -74,7 +74,9 @@
  *   - store callbacks: the thread of the blocking call that needs credentials, or a
  *     library thread; keep them short;
  *   - log callback: whichever thread logs (the caller's during a blocking call, or a
- *     library thread); return quickly.
+ *     library thread); return quickly;
+ *   - authorization event callback: the thread doing the authorization step (the caller's
+ *     during a blocking call, or a library thread); return quickly.
  *   Blocking library calls from any callback fail with MCP_RESULT_REENTRANT; mcp_cancel is
  *   allowed.
  */
@@ -319,6 +321,14 @@ typedef int32_t (*mcp_presenter_fn)(void *user_data,
 typedef void (*mcp_notification_fn)(void *user_data,
                                     const char *method,
                                     const char *params_json);
+
+// Receives one authorization event as a JSON object whose `event` member names it:
+// `sign_in_required`, `browser_opened`, `signed_in`, `token_refreshed`, `token_adopted`,
+// `step_up`, `refresh_failed`, `store_selected`, `logged_out` (more may come; ignore the
+// others). Its other members are the server, issuer, scopes, expiry, grant or store; never a
+// token, code or secret. For a host to show what authorization is doing.
+typedef void (*mcp_auth_event_fn)(void *user_data,
+                                  const char *event_json);
 
 // Answers one server request (`elicitation/create`, `sampling/createMessage`, `roots/list`,
 // or another method): its method and params as JSON text. Return 0 and set `*result_out` to
@@ -656,6 +666,15 @@ mcp_result mcp_options_set_notification_callback(struct mcp_options *options,
                                                  mcp_notification_fn callback,
                                                  void *user_data,
                                                  mcp_free_fn user_data_free);
+
+// Receive authorization events (sign-in needed, browser opened, signed in, token refreshed,
+// step-up, refresh failed, store selected, logged out) as JSON objects: see
+// `mcp_auth_event_fn`. Used in OAuth mode. NULL: none. Ownership of `user_data` as for the
+// store callbacks.
+mcp_result mcp_options_set_auth_event_callback(struct mcp_options *options,
+                                               mcp_auth_event_fn callback,
+                                               void *user_data,
+                                               mcp_free_fn user_data_free);
 
 // Answer server requests with this callback: any method, and, for each `MCP_CAPABILITY_*`
 // bit in `capabilities`, the matching request type, whose capability is then declared.

@@ -28,8 +28,8 @@ pub struct Challenge {
     /// The `Authorization` header the refused request carried, if any (so a provider can
     /// tell whether its current token is the one refused).
     pub sent_authorization: Option<HeaderValue>,
-    /// A `DPoP-Nonce` header from the response (RFC 9449 §9).
-    pub dpop_nonce: Option<String>,
+    /// The response's headers (a provider reads what its scheme needs, e.g. `DPoP-Nonce`).
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Challenge {

@@ -19,7 +19,7 @@ use crate::deadline::{Deadlines, Expired};
 use crate::error::{Error, ErrorKind, Result, RpcError};
 use crate::handler::{apply_elicitation_defaults, Handlers};
 use crate::jsonrpc;
-use crate::oauth::OAuthProvider;
+use crate::oauth::OAuthEngine;
 use crate::protocol::{self, LATEST_STATEFUL, V2024_11_05};
 use crate::stateless::{self, ToolHeaders};
 use crate::transport::http::{HttpShared, HttpTransport};
@@ -77,7 +77,7 @@ struct Inner {
     /// Request timeouts.
     deadlines: Arc<Deadlines>,
     /// The OAuth engine, in OAuth mode.
-    oauth: Option<Arc<OAuthProvider>>,
+    oauth: Option<Arc<OAuthEngine>>,
     /// Whether an auth provider may suspend request deadlines while it authorizes.
     auth_suspends: bool,
     /// Stops the current session's GET stream (a child of `stop`).
@@ -151,11 +151,12 @@ impl Client {
                         AuthLayer::Provider(p.clone())
                     }
                     AuthMode::OAuth(c) => {
-                        let p = Arc::new(OAuthProvider::for_server(
-                            (**c).clone(),
-                            url,
-                            &config.http_settings(),
-                        )?);
+                        let mut cfg = (**c).clone();
+                        if cfg.on_event.is_none() {
+                            cfg.on_event = config.auth_events.clone();
+                        }
+                        let p =
+                            Arc::new(OAuthEngine::for_server(cfg, url, &config.http_settings())?);
                         oauth = Some(p.clone());
                         AuthLayer::Provider(p)
                     }
@@ -216,7 +217,7 @@ impl Client {
         capabilities: Value,
         conn: Conn,
         stop: CancellationToken,
-        oauth: Option<Arc<OAuthProvider>>,
+        oauth: Option<Arc<OAuthEngine>>,
     ) -> Client {
         let auth_suspends = matches!(
             config.auth,
@@ -248,7 +249,7 @@ impl Client {
 
     /// The OAuth engine, when the client authorizes with OAuth: its status, logout, and the
     /// two-step authorization for hosts with their own redirect handling.
-    pub fn oauth(&self) -> Option<&Arc<OAuthProvider>> {
+    pub fn oauth(&self) -> Option<&Arc<OAuthEngine>> {
         self.inner.oauth.as_ref()
     }
 

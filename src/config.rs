@@ -11,6 +11,7 @@ use crate::auth::AuthProvider;
 use crate::error::{Error, Result};
 use crate::handler::{Handlers, NotificationHandler, RequestHandler};
 use crate::http_client::HttpSettings;
+use crate::oauth::{AuthEvent, AuthEventHook, OAuthConfig};
 use crate::secret::Secret;
 pub use crate::transport::command::StdioCommand;
 use crate::transport::http::HttpOptions;
@@ -36,11 +37,11 @@ pub enum AuthMode {
     Provider(Arc<dyn AuthProvider>),
     /// The OAuth engine: nothing is sent until the server answers 401, then discovery,
     /// registration and authorization run and the request is retried.
-    OAuth(Box<crate::oauth::OAuthConfig>),
+    OAuth(Box<OAuthConfig>),
     /// An OAuth engine the host made beforehand (e.g. to run the two-step authorization
     /// before connecting): used as [`AuthMode::OAuth`] would be, and returned by
     /// [`crate::Client::oauth`].
-    OAuthEngine(Arc<crate::oauth::OAuthProvider>),
+    OAuthEngine(Arc<crate::oauth::OAuthEngine>),
 }
 
 impl std::fmt::Debug for AuthMode {
@@ -91,6 +92,10 @@ pub struct ClientConfig {
     pub default_retry: Duration,
     /// Host hooks.
     pub handlers: Handlers,
+    /// Receives the OAuth engine's [`AuthEvent`]s (unless its [`OAuthConfig`] has a hook of
+    /// its own). An engine made beforehand ([`AuthMode::OAuthEngine`]) keeps the hook it was
+    /// made with.
+    pub auth_events: Option<AuthEventHook>,
 }
 
 /// Builds a [`ClientConfig`] and connects.
@@ -140,6 +145,7 @@ impl ClientBuilder {
                 max_stream_reconnects: 5,
                 default_retry: Duration::from_millis(1000),
                 handlers: Handlers::default(),
+                auth_events: None,
             },
         }
     }
@@ -194,13 +200,20 @@ impl ClientBuilder {
     }
 
     /// Authorize with OAuth when the server asks (HTTP 401).
-    pub fn oauth(mut self, config: crate::oauth::OAuthConfig) -> Self {
+    pub fn oauth(mut self, config: OAuthConfig) -> Self {
         self.config.auth = AuthMode::OAuth(Box::new(config));
         self
     }
 
+    /// Send the OAuth engine's [`AuthEvent`]s (sign-in needed, signed in, refreshed, step-up,
+    /// store chosen, logged out, …) to `hook`, e.g. to show them in a UI.
+    pub fn on_auth_event(mut self, hook: impl Fn(&AuthEvent) + Send + Sync + 'static) -> Self {
+        self.config.auth_events = Some(AuthEventHook::new(hook));
+        self
+    }
+
     /// Authorize with an OAuth engine made beforehand (see [`AuthMode::OAuthEngine`]).
-    pub fn oauth_engine(mut self, engine: Arc<crate::oauth::OAuthProvider>) -> Self {
+    pub fn oauth_engine(mut self, engine: Arc<crate::oauth::OAuthEngine>) -> Self {
         self.config.auth = AuthMode::OAuthEngine(engine);
         self
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use common::oauth::*;
 use common::*;
-use mcp_client::oauth::{AuthorizationRequest, Grant, OAuthError, OAuthProvider};
+use mcp_client::oauth::{AuthorizationRequest, Grant, OAuthEngine, OAuthError};
 use mcp_client::store::{MemoryStore, Store, StoreChoice};
 use mcp_client::Client;
 use mcp_test_server::{
@@ -981,10 +981,10 @@ async fn client_credentials_grant_needs_no_browser() {
 
 // ------------------------------------------------------------------ the host's part
 
-async fn standalone(server: &TestServer, store: Store) -> OAuthProvider {
+async fn standalone(server: &TestServer, store: Store) -> OAuthEngine {
     let mut c = cfg();
     c.store = StoreChoice::Custom(store);
-    OAuthProvider::for_server(
+    OAuthEngine::for_server(
         c,
         &Url::parse(&server.url()).unwrap(),
         &builder(&server.url()).build().http_settings(),

@@ -212,7 +212,7 @@ async fn no_secret_reaches_logs_errors_debug_or_status() {
             "status JSON (signed in)".into(),
             serde_json::to_string(&p.status()).unwrap(),
         ));
-        texts.push(("OAuthProvider Debug".into(), format!("{p:?}")));
+        texts.push(("OAuthEngine Debug".into(), format!("{p:?}")));
         texts.push(("Client Debug".into(), format!("{client:?}")));
 
         // Failing calls: a step-up past the limit…

@@ -12,7 +12,9 @@ use super::foreign::Slot;
 use mcp::error::RpcError;
 use mcp::handler::{NotificationHandler, RequestHandler};
 use mcp::jsonrpc::Notification;
-use mcp::oauth::{AuthorizationPresenter, AuthorizationRequest, OAuthError};
+use mcp::oauth::{
+    AuthEvent, AuthEventHook, AuthorizationPresenter, AuthorizationRequest, OAuthError,
+};
 use mcp::store::{CredentialStore, StoreError};
 use mcp::BoxFuture;
 
@@ -44,6 +46,15 @@ pub type mcp_presenter_fn = Option<
 pub type mcp_notification_fn = Option<
     unsafe extern "C" fn(user_data: *mut c_void, method: *const c_char, params_json: *const c_char),
 >;
+
+/// Receives one authorization event as a JSON object whose `event` member names it:
+/// `sign_in_required`, `browser_opened`, `signed_in`, `token_refreshed`, `token_adopted`,
+/// `step_up`, `refresh_failed`, `store_selected`, `logged_out` (more may come; ignore the
+/// others). Its other members are the server, issuer, scopes, expiry, grant or store; never a
+/// token, code or secret. For a host to show what authorization is doing.
+#[allow(non_camel_case_types)]
+pub type mcp_auth_event_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, event_json: *const c_char)>;
 
 /// Answers one server request (`elicitation/create`, `sampling/createMessage`, `roots/list`,
 /// or another method): its method and params as JSON text. Return 0 and set `*result_out` to
@@ -86,6 +97,7 @@ pub type mcp_store_remove_fn =
 pub(crate) type PresenterFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut *mut c_char) -> i32;
 pub(crate) type NotificationFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char);
+pub(crate) type AuthEventFn = unsafe extern "C" fn(*mut c_void, *const c_char);
 pub(crate) type RequestFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut *mut c_char) -> i32;
 
@@ -291,6 +303,19 @@ impl NotificationHandler for CNotifications {
             });
         })
     }
+}
+
+/// The host's authorization-event callback, as the engine's hook.
+pub(crate) fn auth_event_hook(slot: Arc<Slot<AuthEventFn>>) -> AuthEventHook {
+    AuthEventHook::new(move |event: &AuthEvent| {
+        guarded((), || {
+            let json = c_arg(&event.to_json());
+            slot.call(|cb| {
+                // SAFETY: the host's function; the argument lives for the call.
+                unsafe { (cb.f)(cb.user_data, json.as_ptr()) }
+            });
+        })
+    })
 }
 
 /// The host's server-request callback.

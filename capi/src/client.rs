@@ -17,14 +17,14 @@ use super::foreign::{in_callback, Revoke};
 use super::options::{mcp_options, options_ref};
 use super::registry::Registry;
 use mcp::config::ClientConfig;
-use mcp::oauth::OAuthProvider;
+use mcp::oauth::OAuthEngine;
 use mcp::{Client, Error, RequestOptions};
 
 /// A client of one MCP server. Safe to use from many threads at once (requests are
 /// multiplexed); `mcp_client_free` only after every call on it has returned.
 pub struct mcp_client {
     config: ClientConfig,
-    oauth: Option<Arc<OAuthProvider>>,
+    oauth: Option<Arc<OAuthEngine>>,
     core: RwLock<Option<Client>>,
     connecting: Mutex<()>,
     cancel: Mutex<CancellationToken>,
@@ -54,7 +54,7 @@ impl mcp_client {
             })
     }
 
-    fn oauth(&self) -> FfiResult<Arc<OAuthProvider>> {
+    fn oauth(&self) -> FfiResult<Arc<OAuthEngine>> {
         self.oauth.clone().ok_or_else(|| {
             Failure::invalid("the client does not use OAuth (see mcp_options_set_auth)")
         })

@@ -31,8 +31,8 @@ mod tests;
 use std::ffi::c_char;
 
 pub use callbacks::{
-    mcp_free_fn, mcp_notification_fn, mcp_presenter_fn, mcp_request_fn, mcp_store_load_fn,
-    mcp_store_remove_fn, mcp_store_save_fn,
+    mcp_auth_event_fn, mcp_free_fn, mcp_notification_fn, mcp_presenter_fn, mcp_request_fn,
+    mcp_store_load_fn, mcp_store_remove_fn, mcp_store_save_fn,
 };
 pub use client::mcp_client;
 pub use error::{mcp_error, mcp_result};

@@ -9,15 +9,16 @@ use serde_json::Value;
 
 use super::boundary::{boundary, json_arg, opt_str_arg, str_arg, Failure, FfiResult};
 use super::callbacks::{
-    mcp_free_fn, mcp_notification_fn, mcp_presenter_fn, mcp_request_fn, mcp_store_load_fn,
-    mcp_store_remove_fn, mcp_store_save_fn, CNotifications, CPresenter, CRequests, CStore,
-    NotificationFn, PresenterFn, RequestFn, StoreFns,
+    auth_event_hook, mcp_auth_event_fn, mcp_free_fn, mcp_notification_fn, mcp_presenter_fn,
+    mcp_request_fn, mcp_store_load_fn, mcp_store_remove_fn, mcp_store_save_fn, AuthEventFn,
+    CNotifications, CPresenter, CRequests, CStore, NotificationFn, PresenterFn, RequestFn,
+    StoreFns,
 };
 use super::error::mcp_result;
 use super::foreign::{Foreign, Revoke, Slot};
 use super::registry::Registry;
 use mcp::config::{ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
-use mcp::oauth::{Grant, HeadlessPresenter, OAuthConfig, OAuthProvider};
+use mcp::oauth::{Grant, HeadlessPresenter, OAuthConfig, OAuthEngine};
 use mcp::secret::Secret;
 use mcp::store::StoreChoice;
 
@@ -119,6 +120,7 @@ pub struct mcp_options {
     protocol_version: Option<String>,
     capabilities: Option<Value>,
     notification: Option<Arc<Foreign<NotificationFn>>>,
+    auth_event: Option<Arc<Foreign<AuthEventFn>>>,
     request: Option<(u32, Arc<Foreign<RequestFn>>)>,
     grant: Grant,
     private_key: Option<(Secret, Option<String>)>,
@@ -129,7 +131,7 @@ pub(crate) static OPTIONS: Registry = Registry::new();
 /// What a client is made of.
 pub(crate) struct Built {
     pub config: ClientConfig,
-    pub oauth: Option<Arc<OAuthProvider>>,
+    pub oauth: Option<Arc<OAuthEngine>>,
     pub slots: Vec<Arc<dyn Revoke>>,
 }
 
@@ -154,6 +156,7 @@ impl mcp_options {
             protocol_version: None,
             capabilities: None,
             notification: None,
+            auth_event: None,
             request: None,
             grant: Grant::AuthorizationCode,
             private_key: None,
@@ -229,7 +232,7 @@ impl mcp_options {
                     return Err(Failure::invalid("OAuth needs an HTTP server"));
                 };
                 let cfg = self.oauth_config(&mut slots)?;
-                let provider = Arc::new(OAuthProvider::for_server(
+                let provider = Arc::new(OAuthEngine::for_server(
                     cfg,
                     &url,
                     &b.config().http_settings(),
@@ -273,6 +276,11 @@ impl mcp_options {
                 StoreChoice::Custom(Arc::new(CStore { slot }))
             }
         };
+        if let Some(f) = &self.auth_event {
+            let slot = Slot::new(f.clone());
+            slots.push(slot.clone());
+            cfg.on_event = Some(auth_event_hook(slot));
+        }
         match &self.presenter {
             PresenterSetting::Browser => {}
             PresenterSetting::Headless => cfg = cfg.presenter(HeadlessPresenter::new()?),
@@ -733,6 +741,23 @@ pub unsafe extern "C" fn mcp_options_set_notification_callback(
 ) -> mcp_result {
     set(options, |o| {
         o.notification = callback.map(|f| Foreign::new(f, user_data, user_data_free));
+        Ok(())
+    })
+}
+
+/// Receive authorization events (sign-in needed, browser opened, signed in, token refreshed,
+/// step-up, refresh failed, store selected, logged out) as JSON objects: see
+/// `mcp_auth_event_fn`. Used in OAuth mode. NULL: none. Ownership of `user_data` as for the
+/// store callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_auth_event_callback(
+    options: *mut mcp_options,
+    callback: mcp_auth_event_fn,
+    user_data: *mut c_void,
+    user_data_free: mcp_free_fn,
+) -> mcp_result {
+    set(options, |o| {
+        o.auth_event = callback.map(|f| Foreign::new(f, user_data, user_data_free));
         Ok(())
     })
 }

@@ -1,6 +1,6 @@
 //! `mcp-client auth status|login|logout`: the stored OAuth credentials.
 
-use mcp_client::store::{decode, CredentialSummary};
+use mcp_client::oauth::stored::{decode, key_for, CredentialSummary};
 use mcp_client::{Error, ErrorKind};
 
 use crate::{builder, AuthAction, Failure, Global};
@@ -28,7 +28,7 @@ fn status(g: &Global, url: Option<&str>) -> Result<u8, Failure> {
                 code: 2,
                 message: format!("invalid URL `{u}`: {e}"),
             })?;
-            vec![mcp_client::store::key_for(&parsed)]
+            vec![key_for(&parsed)]
         }
         None => store.keys().map_err(store_failure)?.unwrap_or_default(),
     };
@@ -132,7 +132,7 @@ async fn logout(g: &Global, url: &str) -> Result<u8, Failure> {
         code: 2,
         message: format!("invalid URL `{url}`: {e}"),
     })?;
-    let provider = mcp_client::oauth::OAuthProvider::for_server(
+    let provider = mcp_client::oauth::OAuthEngine::for_server(
         g.oauth.config(),
         &parsed,
         &builder(g, Some(url))?.build().http_settings(),

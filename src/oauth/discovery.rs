@@ -169,6 +169,54 @@ pub fn auth_server_metadata_urls(issuer: &Url) -> Vec<Url> {
     }
 }
 
+/// What discovery found for one MCP server.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    /// The resource identifier for token requests.
+    pub resource: String,
+    /// The protected resource metadata (absent for 2025-03-26 servers).
+    pub prm: Option<ResourceMetadata>,
+    /// The first usable authorization server's metadata.
+    pub meta: AuthServerMetadata,
+}
+
+/// Discover the server's resource metadata and its authorization server's: the first of the
+/// listed authorization servers whose metadata is usable, or, without resource metadata, the
+/// 2025-03-26 origin fallback.
+pub async fn discover(
+    http: &OAuthHttp,
+    server: &Url,
+    from_challenge: Option<&str>,
+) -> Result<Discovered, OAuthError> {
+    let Some((_, prm)) = fetch_resource_metadata(http, server, from_challenge).await? else {
+        return Ok(Discovered {
+            resource: canonical_resource(server),
+            prm: None,
+            meta: legacy_auth_server_metadata(http, server).await?,
+        });
+    };
+    let mut last_err = None;
+    for issuer in &prm.authorization_servers {
+        match fetch_auth_server_metadata(http, issuer).await {
+            Ok(meta) => {
+                return Ok(Discovered {
+                    resource: prm.resource.clone(),
+                    prm: Some(prm),
+                    meta,
+                })
+            }
+            Err(e) => {
+                tracing::info!(issuer = %issuer, error = %e, "authorization server unusable; trying the next");
+                last_err = Some(e);
+            }
+        }
+    }
+    Err(last_err.unwrap_or_else(|| OAuthError::BadMetadata {
+        what: "protected resource metadata".into(),
+        reason: "no authorization_servers".into(),
+    }))
+}
+
 /// Fetch the server's protected resource metadata: from the challenge's `resource_metadata`
 /// when given, else (or when that fails) from the well-known URLs. `Ok(None)` when none exists.
 pub async fn fetch_resource_metadata(

@@ -6,11 +6,21 @@ use std::sync::Mutex;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 use url::Url;
 
 use crate::error::OAuthError;
 use crate::oauth::jwt::{now_secs, random_id, SigningKey};
+
+/// The `DPoP` request header, which carries a proof.
+pub const DPOP: HeaderName = HeaderName::from_static("dpop");
+
+/// The nonce a server demands in a response's `DPoP-Nonce` header (RFC 9449 §8, §9): the one
+/// place it is read, for token endpoints and resource servers alike.
+pub fn nonce_from(headers: &HeaderMap) -> Option<&str> {
+    headers.get("dpop-nonce").and_then(|v| v.to_str().ok())
+}
 
 /// A DPoP key and the nonces servers asked it to use.
 pub struct DpopKey {
@@ -61,6 +71,17 @@ impl DpopKey {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(origin_of(url), nonce.to_owned());
+    }
+
+    /// A proof as the value of the [`DPOP`] header.
+    pub fn proof_header(
+        &self,
+        method: &str,
+        url: &Url,
+        access_token: Option<&str>,
+    ) -> Result<HeaderValue, OAuthError> {
+        let proof = self.proof(method, url, access_token)?;
+        HeaderValue::from_str(&proof).map_err(|_| OAuthError::Key("bad DPoP proof".into()))
     }
 
     /// A proof for `method url`, bound to `access_token` (the `ath` claim) for resource

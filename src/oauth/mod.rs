@@ -2,33 +2,45 @@
 //! 2026-07-28): on a 401 it discovers the resource's metadata (RFC 9728) and its authorization
 //! server's (RFC 8414 / OpenID Connect), registers the client (pre-registered, client ID
 //! metadata document, or RFC 7591), runs the grant (authorization code with PKCE S256,
-//! `state`, RFC 9207 `iss` and RFC 8707 `resource`; or client credentials, jwt-bearer),
+//! `state`, RFC 9207 `iss` and RFC 8707 `resource`; client credentials; jwt-bearer; the device
+//! authorization grant, RFC 8628; enterprise-managed authorization, RFC 8693 then RFC 7523),
 //! refreshes tokens ahead of expiry, steps up scopes on 403 `insufficient_scope`, binds tokens
-//! with DPoP (RFC 9449) when the server asks, and revokes them on logout (RFC 7009).
+//! with DPoP (RFC 9449) when the server asks, and revokes them on logout (RFC 7009). Each step
+//! is reported as an [`AuthEvent`].
+//!
+//! [`OAuthEngine`] (`engine.rs`) composes the pieces: `credentials.rs` holds what is known and
+//! keeps it in the store (in the format of [`stored`]), `grants.rs` runs one grant or refresh,
+//! `policy.rs` decides what a refusal calls for and which scopes to ask.
 //!
 //! Enable it with [`crate::ClientBuilder::oauth`]; see `docs/auth.md`.
 
 pub mod authorize;
 pub mod challenge;
+mod credentials;
 pub mod device;
 pub mod discovery;
 pub mod dpop;
+mod engine;
+pub mod events;
+mod grants;
 pub mod http;
 pub mod jwt;
+mod policy;
 pub mod presenter;
-mod provider;
 pub mod registration;
+pub mod stored;
 pub mod token;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::error::OAuthError;
+pub use engine::{OAuthEngine, OAuthStatus, DEFAULT_REFRESH_MARGIN};
+pub use events::{AuthEvent, AuthEventHook};
 pub use presenter::{
     AuthorizationPresenter, AuthorizationRequest, BrowserPresenter, DeviceAuthorization,
     HeadlessPresenter, Presenter, RedirectListener,
 };
-pub use provider::{OAuthProvider, OAuthStatus};
 pub use registration::RegistrationConfig;
 
 use crate::secret::Secret;
@@ -132,6 +144,8 @@ pub struct OAuthConfig {
     pub max_response_bytes: usize,
     /// Where credentials are kept between runs (`MCP_CLIENT_STORE` overrides it).
     pub store: crate::store::StoreChoice,
+    /// Receives the engine's [`AuthEvent`]s.
+    pub on_event: Option<AuthEventHook>,
 }
 
 impl std::fmt::Debug for OAuthConfig {
@@ -148,6 +162,7 @@ impl std::fmt::Debug for OAuthConfig {
             .field("interactive", &self.interactive)
             .field("dpop", &self.dpop)
             .field("store", &self.store)
+            .field("on_event", &self.on_event)
             .finish_non_exhaustive()
     }
 }
@@ -171,10 +186,11 @@ impl Default for OAuthConfig {
             allow_missing_pkce_metadata: false,
             dpop: DpopMode::Auto,
             max_step_up: 2,
-            refresh_margin: provider::DEFAULT_REFRESH_MARGIN,
+            refresh_margin: DEFAULT_REFRESH_MARGIN,
             http_timeout: Duration::from_secs(30),
             max_response_bytes: 1 << 20,
             store: crate::store::StoreChoice::Auto,
+            on_event: None,
         }
     }
 }
@@ -215,6 +231,12 @@ impl OAuthConfig {
                 Grant::AuthorizationCode => unreachable_grant(),
             };
         }
+        self
+    }
+
+    /// Send the engine's [`AuthEvent`]s to `hook`.
+    pub fn on_event(mut self, hook: impl Fn(&AuthEvent) + Send + Sync + 'static) -> Self {
+        self.on_event = Some(AuthEventHook::new(hook));
         self
     }
 

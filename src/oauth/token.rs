@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::OAuthError;
-use crate::oauth::dpop::DpopKey;
+use crate::oauth::dpop::{nonce_from, DpopKey, DPOP};
 use crate::oauth::http::OAuthHttp;
 use crate::oauth::jwt::{client_assertion, now_secs, SigningKey};
 use crate::redact::excerpt;
@@ -226,21 +226,14 @@ pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet
         let mut headers = HeaderMap::new();
         req.auth.apply(&mut form, &mut headers, req.issuer)?;
         if let Some(k) = req.dpop {
-            let proof = k.proof("POST", req.endpoint, None)?;
-            headers.insert(
-                "dpop",
-                HeaderValue::from_str(&proof)
-                    .map_err(|_| OAuthError::Key("bad DPoP proof".into()))?,
-            );
+            headers.insert(DPOP, k.proof_header("POST", req.endpoint, None)?);
         }
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let reply = http
             .post_form(req.endpoint, &pairs, headers, req.what)
             .await?;
-        if let (Some(k), Some(n)) = (req.dpop, reply.headers.get("dpop-nonce")) {
-            if let Ok(n) = n.to_str() {
-                k.set_nonce(req.endpoint, n);
-            }
+        if let (Some(k), Some(n)) = (req.dpop, nonce_from(&reply.headers)) {
+            k.set_nonce(req.endpoint, n);
         }
         if (200..300).contains(&reply.status) {
             let t: TokenResponse =

@@ -429,7 +429,8 @@ impl HttpShared {
     }
 
     /// Send one HTTP request with the session's headers, the auth layer's, and `extra`;
-    /// answer 401/403 through the auth layer (which may retry once).
+    /// answer 401/403 through the auth layer, which says whether to retry (at most
+    /// `MAX_AUTH_ROUNDS` rounds per request).
     async fn send(
         &self,
         method: Method,
@@ -494,11 +495,7 @@ impl HttpShared {
                     url: self.url.clone(),
                     method: method.as_str().to_owned(),
                     sent_authorization,
-                    dpop_nonce: resp
-                        .headers()
-                        .get("dpop-nonce")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned),
+                    headers: resp.headers().clone(),
                 };
                 rounds += 1;
                 if rounds > MAX_AUTH_ROUNDS {

@@ -1,0 +1,382 @@
+//! The credentials the engine holds for one MCP server: the discovered metadata, the client
+//! registration and the tokens, in memory and in the store, kept in step across processes
+//! that share the store.
+//!
+//! The store is opened, read and announced lazily: a client whose server never asks for
+//! authorization touches neither the keyring nor the disk, and says nothing about them.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use base64::Engine;
+use reqwest::header::{HeaderValue, AUTHORIZATION};
+
+use crate::auth::{AuthHeaders, RequestInfo};
+use crate::error::OAuthError;
+use crate::oauth::discovery::{AuthServerMetadata, ResourceMetadata};
+use crate::oauth::dpop::{DpopKey, DPOP};
+use crate::oauth::events::{AuthEvent, Events};
+use crate::oauth::registration::Registration;
+use crate::oauth::stored::{self, StoredCredential, StoredTokens};
+use crate::oauth::token::TokenSet;
+use crate::secret::Secret;
+use crate::store::{MemoryStore, OpenedStore, StoreChoice, StoreLock};
+
+/// What is known about the server, its authorization server and the client there.
+#[derive(Default)]
+pub(crate) struct Held {
+    /// The resource identifier used in token requests.
+    pub resource: Option<String>,
+    /// The protected resource metadata.
+    pub prm: Option<ResourceMetadata>,
+    /// The authorization server metadata in use.
+    pub meta: Option<AuthServerMetadata>,
+    /// The registration with `meta`'s issuer.
+    pub registration: Option<Registration>,
+    /// Registrations with other issuers (kept, never used with another issuer).
+    pub registrations: BTreeMap<String, Registration>,
+    /// When the metadata was discovered.
+    pub discovered_at: u64,
+    tokens: Option<TokenSet>,
+    /// The issuer that granted `tokens`.
+    tokens_issuer: Option<String>,
+    /// The `Authorization` value for `tokens` (built once per token).
+    header: Option<HeaderValue>,
+    /// The generation of the stored entry last read or written.
+    generation: u64,
+}
+
+impl Held {
+    /// The tokens held, if any.
+    pub fn tokens(&self) -> Option<&TokenSet> {
+        self.tokens.as_ref()
+    }
+
+    /// The issuer of the metadata in use.
+    pub fn issuer(&self) -> Option<&str> {
+        self.meta.as_ref().map(|m| m.issuer.as_str())
+    }
+
+    /// Drop the tokens.
+    pub fn forget_tokens(&mut self) {
+        self.tokens = None;
+        self.header = None;
+    }
+
+    /// Keep `tokens`, granted by `issuer`.
+    fn keep_tokens(&mut self, tokens: TokenSet, issuer: Option<String>) -> Result<(), OAuthError> {
+        self.header = Some(authorization_value(&tokens)?);
+        self.tokens = Some(tokens);
+        self.tokens_issuer = issuer;
+        Ok(())
+    }
+}
+
+/// `Authorization: Bearer …` or `Authorization: DPoP …`: the one place the scheme is chosen.
+fn authorization_value(tokens: &TokenSet) -> Result<HeaderValue, OAuthError> {
+    let scheme = if tokens.is_dpop() { "DPoP" } else { "Bearer" };
+    let mut v = HeaderValue::from_str(&format!("{scheme} {}", tokens.access_token.expose()))
+        .map_err(|_| OAuthError::BadResponse {
+            what: "token response".into(),
+            reason: "the access token is not a valid header value".into(),
+        })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// The credential holder of one engine.
+pub(crate) struct Credentials {
+    /// The store key (the server's canonical URL).
+    key: String,
+    choice: StoreChoice,
+    store: OnceLock<OpenedStore>,
+    announced: AtomicBool,
+    loaded: AtomicBool,
+    held: Mutex<Held>,
+    dpop: Mutex<Option<Arc<DpopKey>>>,
+    events: Events,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Credentials {
+    pub(crate) fn new(
+        key: String,
+        choice: StoreChoice,
+        dpop: Option<Arc<DpopKey>>,
+        events: Events,
+    ) -> Self {
+        Credentials {
+            key,
+            choice,
+            store: OnceLock::new(),
+            announced: AtomicBool::new(false),
+            loaded: AtomicBool::new(false),
+            held: Mutex::new(Held::default()),
+            dpop: Mutex::new(dpop),
+            events,
+        }
+    }
+
+    /// The server's store key.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// What is held (lock it briefly: never across an await).
+    pub(crate) fn held(&self) -> MutexGuard<'_, Held> {
+        lock(&self.held)
+    }
+
+    /// The DPoP key, when tokens are (or will be) bound.
+    pub(crate) fn dpop_key(&self) -> Option<Arc<DpopKey>> {
+        lock(&self.dpop).clone()
+    }
+
+    /// Bind future tokens with a fresh DPoP key, unless one is held already.
+    pub(crate) fn ensure_dpop_key(&self) -> Result<(), OAuthError> {
+        let mut k = lock(&self.dpop);
+        if k.is_none() {
+            *k = Some(Arc::new(DpopKey::generate()?));
+        }
+        Ok(())
+    }
+
+    /// The `Authorization` value of the tokens held.
+    pub(crate) fn current_header(&self) -> Option<HeaderValue> {
+        self.held().header.clone()
+    }
+
+    /// The headers for one request: `Authorization`, plus a DPoP proof for DPoP-bound tokens.
+    pub(crate) fn request_headers(
+        &self,
+        request: RequestInfo<'_>,
+    ) -> Result<AuthHeaders, OAuthError> {
+        let (header, dpop_token) = {
+            let h = self.held();
+            let Some(header) = h.header.clone() else {
+                return Ok(Vec::new());
+            };
+            let dpop_token = h
+                .tokens
+                .as_ref()
+                .filter(|t| t.is_dpop())
+                .map(|t| t.access_token.clone());
+            (header, dpop_token)
+        };
+        let mut out = vec![(AUTHORIZATION, header)];
+        if let (Some(token), Some(k)) = (dpop_token, self.dpop_key()) {
+            out.push((
+                DPOP,
+                k.proof_header(request.method, request.url, Some(token.expose()))?,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The store's name (opens it, quietly).
+    pub(crate) fn store_name(&self) -> String {
+        self.opened().store.name()
+    }
+
+    fn opened(&self) -> &OpenedStore {
+        self.store.get_or_init(|| {
+            self.choice.open_with_reason().unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "credential store unusable; keeping credentials in memory only");
+                OpenedStore {
+                    store: Arc::new(MemoryStore::default()),
+                    fallback: Some(format!("credential store unusable ({e})")),
+                }
+            })
+        })
+    }
+
+    /// Say which store holds the credentials, once: when one is first loaded or saved.
+    fn announce(&self) {
+        if self.announced.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let opened = self.opened();
+        let store = opened.store.name();
+        if let Some(why) = &opened.fallback {
+            tracing::warn!("{why}; storing credentials in {store} (mode 0600)");
+        }
+        self.events.emit(AuthEvent::StoreSelected {
+            server: self.key.clone(),
+            store,
+            fallback: opened.fallback.clone(),
+        });
+    }
+
+    /// Read the stored entry once, before the first use.
+    pub(crate) fn ensure_loaded(&self) {
+        if self.loaded.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        match self.read_stored() {
+            Some(c) => self.adopt(c, true),
+            None => tracing::debug!(server = %self.key, "no stored credential"),
+        }
+    }
+
+    /// The stored entry, if there is a readable one.
+    pub(crate) fn read_stored(&self) -> Option<StoredCredential> {
+        match self.opened().store.load(&self.key) {
+            Ok(Some(raw)) => {
+                let c = stored::decode(&self.key, &raw);
+                if c.is_some() {
+                    self.announce();
+                }
+                c
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the stored credential; signing in afresh");
+                None
+            }
+        }
+    }
+
+    /// Take a stored entry's state. With `all`, metadata and registrations too (start-up);
+    /// otherwise only its tokens (another process refreshed).
+    pub(crate) fn adopt(&self, c: StoredCredential, all: bool) {
+        let mut h = self.held();
+        if all {
+            h.resource = c.resource.clone();
+            h.prm = c.resource_metadata.clone();
+            h.meta = c.auth_server.clone();
+            h.discovered_at = c.discovered_at;
+            h.registration = h
+                .meta
+                .as_ref()
+                .and_then(|m| c.registrations.get(&m.issuer).cloned());
+            h.registrations = c.registrations;
+        }
+        h.generation = h.generation.max(c.generation);
+        let Some(t) = c.tokens else { return };
+        // Tokens from another issuer than the one in use are not ours to send.
+        if h.issuer() != Some(t.issuer.as_str()) {
+            return;
+        }
+        if let Some(k) = &t.dpop_key {
+            let decoded = base64::engine::general_purpose::STANDARD.decode(k.expose());
+            match decoded.ok().and_then(|b| DpopKey::from_pkcs8(&b).ok()) {
+                Some(key) => *lock(&self.dpop) = Some(Arc::new(key)),
+                None => return, // a bound token without its key is useless
+            }
+        }
+        if let Err(e) = h.keep_tokens(t.tokens, Some(t.issuer)) {
+            tracing::warn!(error = %e, "stored token unusable");
+        }
+    }
+
+    /// Another process may have refreshed: use its tokens when they differ from ours and are
+    /// still good for `margin_secs`. Returns whether it did.
+    pub(crate) fn adopt_newer_tokens(&self, margin_secs: u64) -> bool {
+        let Some(c) = self.read_stored() else {
+            return false;
+        };
+        let ours = self.held().tokens.as_ref().map(|t| t.access_token.clone());
+        let theirs = c.tokens.as_ref().filter(|t| {
+            Some(&t.tokens.access_token) != ours.as_ref() && !t.tokens.due_for_refresh(margin_secs)
+        });
+        let Some(expires_at) = theirs.map(|t| t.tokens.expires_at) else {
+            return false;
+        };
+        self.adopt(c, false);
+        tracing::debug!("adopted a token another process refreshed");
+        self.events.emit(AuthEvent::TokenAdopted {
+            server: self.key.clone(),
+            expires_at,
+        });
+        true
+    }
+
+    /// Keep new tokens from the issuer in use and save them.
+    pub(crate) fn set_tokens(&self, tokens: TokenSet) -> Result<(), OAuthError> {
+        {
+            let mut h = self.held();
+            let issuer = h.issuer().map(str::to_owned);
+            h.keep_tokens(tokens, issuer)?;
+        }
+        self.persist();
+        Ok(())
+    }
+
+    /// Forget the tokens held and save that.
+    pub(crate) fn drop_tokens(&self) {
+        self.held().forget_tokens();
+        self.persist();
+    }
+
+    /// Write the current state to the store (failures are logged, never fatal: the session
+    /// goes on with the credentials in memory).
+    pub(crate) fn persist(&self) {
+        let cred = self.snapshot();
+        match serde_json::to_string(&cred) {
+            Ok(raw) => match self.opened().store.save(&self.key, &raw) {
+                Ok(()) => self.announce(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot save the credential; it lasts only for this session")
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot encode the credential"),
+        }
+    }
+
+    /// The entry to store, with the next generation.
+    fn snapshot(&self) -> StoredCredential {
+        let mut h = self.held();
+        h.generation += 1;
+        if let Some(r) = h.registration.clone() {
+            h.registrations.insert(r.issuer.clone(), r);
+        }
+        let dpop_key = lock(&self.dpop)
+            .as_ref()
+            .map(|k| Secret::new(base64::engine::general_purpose::STANDARD.encode(k.pkcs8())));
+        StoredCredential {
+            format: stored::FORMAT,
+            server: self.key.clone(),
+            generation: h.generation,
+            saved_at: crate::oauth::jwt::now_secs(),
+            resource: h.resource.clone(),
+            resource_metadata: h.prm.clone(),
+            auth_server: h.meta.clone(),
+            discovered_at: h.discovered_at,
+            registrations: h.registrations.clone(),
+            tokens: match (&h.tokens, &h.tokens_issuer) {
+                (Some(t), Some(i)) => Some(StoredTokens {
+                    issuer: i.clone(),
+                    tokens: t.clone(),
+                    dpop_key: if t.is_dpop() { dpop_key } else { None },
+                }),
+                _ => None,
+            },
+        }
+    }
+
+    /// Take the cross-process lock for this server's entry (off the async threads: it may
+    /// wait for another process's refresh). `None` when it cannot be had.
+    pub(crate) async fn cross_process_lock(&self) -> Option<StoreLock> {
+        let store = self.opened().store.clone();
+        let key = self.key.clone();
+        match tokio::task::spawn_blocking(move || store.lock(&key)).await {
+            Ok(Ok(l)) => Some(l),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot take the credential lock; refreshing without it");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Delete the stored entry (failures logged).
+    pub(crate) fn delete_stored(&self) {
+        if let Err(e) = self.opened().store.delete(&self.key) {
+            tracing::warn!(error = %e, "cannot delete the stored credential");
+        }
+    }
+}
