@@ -181,7 +181,16 @@ async fn no_secret_reaches_logs_errors_debug_or_status() {
             ..Default::default()
         })
         .await;
-        let mut oauth = cfg().client("canary-client", Some(SECRET));
+        // Every authorization event, as JSON and as its line for people.
+        let events: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = events.clone();
+        let mut oauth = cfg()
+            .client("canary-client", Some(SECRET))
+            .on_event(move |e| {
+                let mut v = sink.lock().unwrap();
+                v.push(e.to_json());
+                v.push(e.to_string());
+            });
         oauth.max_step_up = 0;
         let builder = builder(&server.url())
             .open_get_stream(false)
@@ -293,6 +302,16 @@ async fn no_secret_reaches_logs_errors_debug_or_status() {
         }
         for e in &errors {
             secrets.assert_absent("an error", e);
+        }
+        let events = events.lock().unwrap().clone();
+        assert!(
+            events.iter().any(|e| e.contains("\"signed_in\""))
+                && events.iter().any(|e| e.contains("\"token_refreshed\""))
+                && events.iter().any(|e| e.contains("\"logged_out\"")),
+            "the events of a sign-in, a refresh and a logout: {events:?}"
+        );
+        for e in &events {
+            secrets.assert_absent("an auth event", e);
         }
     })
     .await;

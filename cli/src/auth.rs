@@ -133,7 +133,7 @@ async fn logout(g: &Global, url: &str) -> Result<u8, Failure> {
         message: format!("invalid URL `{url}`: {e}"),
     })?;
     let provider = mcp_client::oauth::OAuthEngine::for_server(
-        g.oauth.config(),
+        g.oauth.config(g.verbose),
         &parsed,
         &builder(g, Some(url))?.build().http_settings(),
     )?;

@@ -87,7 +87,8 @@ pub(crate) struct OAuthArgs {
 }
 
 impl OAuthArgs {
-    fn config(&self) -> mcp_client::oauth::OAuthConfig {
+    /// The OAuth configuration; with `-v`, authorization events are shown on stderr.
+    fn config(&self, verbose: u8) -> mcp_client::oauth::OAuthConfig {
         use mcp_client::oauth::{BrowserPresenter, Grant, OAuthConfig};
         let mut cfg = OAuthConfig::default().presenter(BrowserPresenter {
             print_only: self.no_browser,
@@ -107,6 +108,9 @@ impl OAuthArgs {
             cfg = cfg.grant(Grant::DeviceCode);
         }
         cfg.store = self.store_choice();
+        if verbose > 0 {
+            cfg = cfg.on_event(|e| eprintln!("auth: {e}"));
+        }
         cfg
     }
 
@@ -355,7 +359,7 @@ pub(crate) fn builder(g: &Global, url: Option<&str>) -> Result<ClientBuilder, Fa
     if let Some(t) = &g.bearer {
         b = b.bearer(t);
     } else if !g.oauth.no_oauth && g.stdio.is_none() {
-        b = b.oauth(g.oauth.config());
+        b = b.oauth(g.oauth.config(g.verbose));
     }
     if let Some(v) = &g.protocol_version {
         b = b.protocol_version(v);

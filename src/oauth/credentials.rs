@@ -85,6 +85,29 @@ fn authorization_value(tokens: &TokenSet) -> Result<HeaderValue, OAuthError> {
     Ok(v)
 }
 
+/// A snapshot of the engine's state for status displays; never holds a secret.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OAuthStatus {
+    /// The resource the tokens are for.
+    pub resource: Option<String>,
+    /// The authorization server.
+    pub issuer: Option<String>,
+    /// The client id.
+    pub client_id: Option<String>,
+    /// How the client was registered.
+    pub registration: Option<String>,
+    /// Whether an access token is held.
+    pub has_token: bool,
+    /// Whether a refresh token is held.
+    pub has_refresh_token: bool,
+    /// Token type (`Bearer` / `DPoP`).
+    pub token_type: Option<String>,
+    /// Expiry, seconds since the epoch.
+    pub expires_at: Option<u64>,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+}
+
 /// The credential holder of one engine.
 pub(crate) struct Credentials {
     /// The store key (the server's canonical URL).
@@ -175,6 +198,23 @@ impl Credentials {
             ));
         }
         Ok(out)
+    }
+
+    /// What is held now (no secrets).
+    pub(crate) fn status(&self) -> OAuthStatus {
+        let h = self.held();
+        let t = h.tokens();
+        OAuthStatus {
+            resource: h.resource.clone(),
+            issuer: h.issuer().map(str::to_owned),
+            client_id: h.registration.as_ref().map(|r| r.client_id.clone()),
+            registration: h.registration.as_ref().map(|r| r.kind.clone()),
+            has_token: t.is_some(),
+            has_refresh_token: t.is_some_and(|t| t.refresh_token.is_some()),
+            token_type: t.map(|t| t.token_type.clone()),
+            expires_at: t.and_then(|t| t.expires_at),
+            scopes: t.map(|t| t.scopes.clone()).unwrap_or_default(),
+        }
     }
 
     /// The store's name (opens it, quietly).

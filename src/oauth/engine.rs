@@ -16,9 +16,9 @@ use url::Url;
 use crate::auth::{AuthHeaders, AuthProvider, Challenge, RequestInfo};
 use crate::error::{OAuthError, Result};
 use crate::http_client::HttpSettings;
-use crate::oauth::authorize::{self, PendingAuthorization};
+use crate::oauth::authorize::PendingAuthorization;
 use crate::oauth::challenge::ChallengeInfo;
-use crate::oauth::credentials::Credentials;
+use crate::oauth::credentials::{Credentials, OAuthStatus};
 use crate::oauth::discovery;
 use crate::oauth::dpop::{self, DpopKey};
 use crate::oauth::events::{AuthEvent, Events};
@@ -34,42 +34,19 @@ use crate::oauth::{stored, DpopMode, Grant, OAuthConfig};
 /// How long before expiry a token is refreshed by default.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
-/// A snapshot of the engine's state for status displays; never holds a secret.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct OAuthStatus {
-    /// The resource the tokens are for.
-    pub resource: Option<String>,
-    /// The authorization server.
-    pub issuer: Option<String>,
-    /// The client id.
-    pub client_id: Option<String>,
-    /// How the client was registered.
-    pub registration: Option<String>,
-    /// Whether an access token is held.
-    pub has_token: bool,
-    /// Whether a refresh token is held.
-    pub has_refresh_token: bool,
-    /// Token type (`Bearer` / `DPoP`).
-    pub token_type: Option<String>,
-    /// Expiry, seconds since the epoch.
-    pub expires_at: Option<u64>,
-    /// Granted scopes.
-    pub scopes: Vec<String>,
-}
-
 /// The OAuth engine for one MCP server.
 pub struct OAuthEngine {
     cfg: OAuthConfig,
     server: Url,
-    creds: Credentials,
-    grants: Grants,
+    pub(super) creds: Credentials,
+    pub(super) grants: Grants,
     step_ups: StepUps,
     /// Scopes of the last authorization request.
-    requested: Mutex<Vec<String>>,
+    pub(super) requested: Mutex<Vec<String>>,
     /// A pending two-step authorization.
-    pending: Mutex<Option<PendingAuthorization>>,
+    pub(super) pending: Mutex<Option<PendingAuthorization>>,
     /// Single flight for refreshes and authorizations.
-    flight: tokio::sync::Mutex<()>,
+    pub(super) flight: tokio::sync::Mutex<()>,
     events: Events,
 }
 
@@ -81,7 +58,7 @@ impl std::fmt::Debug for OAuthEngine {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -146,19 +123,7 @@ impl OAuthEngine {
 
     /// What is held now (no secrets).
     pub fn status(&self) -> OAuthStatus {
-        let h = self.creds.held();
-        let t = h.tokens();
-        OAuthStatus {
-            resource: h.resource.clone(),
-            issuer: h.issuer().map(str::to_owned),
-            client_id: h.registration.as_ref().map(|r| r.client_id.clone()),
-            registration: h.registration.as_ref().map(|r| r.kind.clone()),
-            has_token: t.is_some(),
-            has_refresh_token: t.is_some_and(|t| t.refresh_token.is_some()),
-            token_type: t.map(|t| t.token_type.clone()),
-            expires_at: t.and_then(|t| t.expires_at),
-            scopes: t.map(|t| t.scopes.clone()).unwrap_or_default(),
-        }
+        self.creds.status()
     }
 
     /// Drop the tokens held (the next request authorizes again).
@@ -173,49 +138,6 @@ impl OAuthEngine {
         let info = ChallengeInfo::default();
         self.discover(&info).await?;
         self.obtain_tokens(&info, false).await
-    }
-
-    /// Step one of the two-step flow for hosts with their own redirect handling: discover,
-    /// register with `redirect_uri`, and return the URL to send the user to.
-    pub async fn begin_authorization(&self, redirect_uri: &Url) -> Result<Url, OAuthError> {
-        self.creds.ensure_loaded();
-        let _flight = self.flight.lock().await;
-        let info = ChallengeInfo::default();
-        self.discover(&info).await?;
-        let reg = self.ensure_registration(redirect_uri).await?;
-        let scopes = self.choose_scopes(&info, false);
-        let (meta, resource) = self.meta_and_resource()?;
-        let pending = authorize::begin(&meta, &reg.client_id, redirect_uri, &scopes, &resource)?;
-        let url = pending.url.clone();
-        *lock(&self.requested) = scopes;
-        *lock(&self.pending) = Some(pending);
-        Ok(url)
-    }
-
-    /// Step two: the URL the browser was redirected to; checks it and gets the tokens.
-    pub async fn complete_authorization(&self, redirect: &Url) -> Result<(), OAuthError> {
-        let _flight = self.flight.lock().await;
-        let pending = lock(&self.pending).take();
-        let reg = self.creds.held().registration.clone();
-        let (Some(pending), Some(reg), Ok((meta, resource))) =
-            (pending, reg, self.meta_and_resource())
-        else {
-            return Err(OAuthError::Config(
-                "no authorization is pending (call begin first)".into(),
-            ));
-        };
-        let target = GrantTarget {
-            meta: &meta,
-            reg: &reg,
-            scopes: &pending.scopes,
-            resource: &resource,
-            dpop: self.creds.dpop_key(),
-        };
-        let tokens = self
-            .grants
-            .exchange_code(&target, &pending, redirect)
-            .await?;
-        self.signed_in(tokens, "authorization_code")
     }
 
     /// Revoke the tokens at the server when it supports RFC 7009, then forget them and delete
@@ -242,7 +164,9 @@ impl OAuthEngine {
     }
 
     /// The metadata in use and the resource identifier.
-    fn meta_and_resource(&self) -> Result<(discovery::AuthServerMetadata, String), OAuthError> {
+    pub(super) fn meta_and_resource(
+        &self,
+    ) -> Result<(discovery::AuthServerMetadata, String), OAuthError> {
         let h = self.creds.held();
         let meta = h
             .meta
@@ -433,7 +357,7 @@ impl OAuthEngine {
     }
 
     /// Discover the resource's metadata and its authorization server's, and keep them.
-    async fn discover(&self, info: &ChallengeInfo) -> Result<(), OAuthError> {
+    pub(super) async fn discover(&self, info: &ChallengeInfo) -> Result<(), OAuthError> {
         let found = discovery::discover(
             &self.grants.http,
             &self.server,
@@ -484,7 +408,7 @@ impl OAuthEngine {
     }
 
     /// Scopes for a new authorization (see [`policy::choose_scopes`]).
-    fn choose_scopes(&self, info: &ChallengeInfo, step_up: bool) -> Vec<String> {
+    pub(super) fn choose_scopes(&self, info: &ChallengeInfo, step_up: bool) -> Vec<String> {
         let h = self.creds.held();
         let last = lock(&self.requested);
         let granted = h.tokens().map(|t| t.scopes.as_slice()).unwrap_or_default();
@@ -504,7 +428,10 @@ impl OAuthEngine {
 
     /// The registration to use with the authorization server in use: the one held when it
     /// fits `redirect_uri`, else a new one (kept and stored).
-    async fn ensure_registration(&self, redirect_uri: &Url) -> Result<Registration, OAuthError> {
+    pub(super) async fn ensure_registration(
+        &self,
+        redirect_uri: &Url,
+    ) -> Result<Registration, OAuthError> {
         let (meta, existing) = {
             let h = self.creds.held();
             (h.meta.clone(), h.registration.clone())
@@ -541,7 +468,7 @@ impl OAuthEngine {
         self.events.emit(AuthEvent::SignInRequired {
             server: self.creds.key().to_owned(),
             issuer: meta.issuer.clone(),
-            grant: grant_name(&self.cfg.grant).to_owned(),
+            grant: self.cfg.grant.name().to_owned(),
             scopes: scopes.clone(),
         });
         let listener = match self.cfg.grant {
@@ -574,11 +501,11 @@ impl OAuthEngine {
             (Grant::DeviceCode, _) => g.device_code(&t).await?,
             (Grant::EnterpriseManaged(e), _) => g.enterprise(&t, e).await?,
         };
-        self.signed_in(tokens, grant_name(&self.cfg.grant))
+        self.signed_in(tokens, self.cfg.grant.name())
     }
 
     /// Keep tokens a grant gave, and say so.
-    fn signed_in(&self, tokens: TokenSet, grant: &str) -> Result<(), OAuthError> {
+    pub(super) fn signed_in(&self, tokens: TokenSet, grant: &str) -> Result<(), OAuthError> {
         let event = AuthEvent::SignedIn {
             server: self.creds.key().to_owned(),
             issuer: self.creds.held().issuer().unwrap_or_default().to_owned(),
@@ -590,17 +517,6 @@ impl OAuthEngine {
         self.creds.set_tokens(tokens)?;
         self.events.emit(event);
         Ok(())
-    }
-}
-
-/// The grant's name as OAuth spells its `grant_type` (short forms for the URN ones).
-fn grant_name(g: &Grant) -> &'static str {
-    match g {
-        Grant::AuthorizationCode => "authorization_code",
-        Grant::ClientCredentials => "client_credentials",
-        Grant::JwtBearer { .. } => "jwt_bearer",
-        Grant::DeviceCode => "device_code",
-        Grant::EnterpriseManaged(_) => "enterprise_managed",
     }
 }
 

@@ -239,7 +239,7 @@ impl Events {
     }
 
     pub(crate) fn emit(&self, event: AuthEvent) {
-        tracing::debug!(event = %event.to_json(), "auth event");
+        tracing::trace!(event = %event.to_json(), "auth event");
         if let Some(hook) = &self.hook {
             (hook.0)(&event);
         }

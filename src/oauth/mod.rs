@@ -30,12 +30,14 @@ pub mod presenter;
 pub mod registration;
 pub mod stored;
 pub mod token;
+mod two_step;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::error::OAuthError;
-pub use engine::{OAuthEngine, OAuthStatus, DEFAULT_REFRESH_MARGIN};
+pub use credentials::OAuthStatus;
+pub use engine::{OAuthEngine, DEFAULT_REFRESH_MARGIN};
 pub use events::{AuthEvent, AuthEventHook};
 pub use presenter::{
     AuthorizationPresenter, AuthorizationRequest, BrowserPresenter, DeviceAuthorization,
@@ -81,6 +83,21 @@ pub struct EnterpriseGrant {
     pub subject_token: Secret,
     /// Its type (default `urn:ietf:params:oauth:token-type:id_token`).
     pub subject_token_type: String,
+}
+
+impl Grant {
+    /// The grant's name as OAuth spells its `grant_type` (short forms for the URN ones):
+    /// `authorization_code`, `client_credentials`, `jwt_bearer`, `device_code`,
+    /// `enterprise_managed`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Grant::AuthorizationCode => "authorization_code",
+            Grant::ClientCredentials => "client_credentials",
+            Grant::JwtBearer { .. } => "jwt_bearer",
+            Grant::DeviceCode => "device_code",
+            Grant::EnterpriseManaged(_) => "enterprise_managed",
+        }
+    }
 }
 
 impl std::fmt::Debug for Grant {
