@@ -46,6 +46,7 @@ pub mod oauth;
 mod stateless;
 pub mod store;
 pub mod transport;
+pub mod types;
 
 pub use client::{Client, RequestOptions};
 pub use config::{AuthMode, ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
@@ -56,6 +57,10 @@ pub use jsonrpc::{Notification, ServerRequest};
 pub use secret::Secret;
 pub use stateless::encode_header_value;
 pub use tokio_util::sync::CancellationToken;
+pub use types::{
+    CallToolResult, ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptMessage,
+    ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Tool, ToolAnnotations,
+};
 
 /// The library's version (the crate's, the C header's, the wheel's and the Go module's).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

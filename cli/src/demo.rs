@@ -141,30 +141,46 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
     ));
 
     steps.next("Listing tools (following pagination)");
-    let tools = client.list_tools().await?;
-    let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
+    // The typed API: `tools()` decodes each tool (name, schemas, annotations) into a `Tool`.
+    let tools = client.tools().await?;
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     say(format!("{} tools: {}", names.len(), names.join(", ")));
+    if let Some(add) = tools.iter().find(|t| t.name == "add") {
+        let args: Vec<&str> = add
+            .input_schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let output = if add.output_schema.is_some() {
+            "with an output schema"
+        } else {
+            "without an output schema"
+        };
+        say(format!(
+            "{} takes ({}), {output}",
+            add.name,
+            args.join(", ")
+        ));
+    }
 
     steps.next("Calling tools");
-    let r = client
-        .call_tool("echo", json!({"text": "hello, MCP"}))
-        .await?;
+    // `call()` takes any serializable arguments and returns a typed `CallToolResult`.
+    let r = client.call("echo", json!({"text": "hello, MCP"})).await?;
+    say(format!("echo {{text: \"hello, MCP\"}} -> {}", r.text()));
+    let r = client.call("add", json!({"a": 2, "b": 3})).await?;
     say(format!(
-        "echo {{text: \"hello, MCP\"}} -> {}",
-        content_text(&r["content"])
-    ));
-    let r = client.call_tool("add", json!({"a": 2, "b": 3})).await?;
-    say(format!(
-        "add {{a: 2, b: 3}} -> {}",
-        content_text(&r["content"])
+        "add {{a: 2, b: 3}} -> {} (structured: {})",
+        r.text(),
+        r.structured_content.unwrap_or_default()
     ));
     let r = client
-        .call_tool("fail", json!({"message": "as requested"}))
+        .call("fail", json!({"message": "as requested"}))
         .await?;
     say(format!(
         "fail -> isError={} \"{}\" (a tool error is a result, not an exception)",
-        r["isError"],
-        content_text(&r["content"])
+        r.is_error(),
+        r.text()
     ));
 
     steps.next("A slow tool with progress notifications over SSE");
@@ -178,14 +194,14 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
 
     steps.next("A request from the server: elicitation");
     let r = client
-        .call_tool("ask", json!({"message": "Who are you?"}))
+        .call("ask", json!({"message": "Who are you?"}))
         .await?;
-    say(format!("ask -> {}", content_text(&r["content"])));
+    say(format!("ask -> {}", r.text()));
 
     steps.next("Timeouts and cancellation");
     let t = Instant::now();
     match client
-        .call_tool_with("slow", json!({"ms": 5000}), RequestOptions::timeout(Duration::from_millis(200)))
+        .call_with("slow", json!({"ms": 5000}), RequestOptions::timeout(Duration::from_millis(200)))
         .await
     {
         Err(e) => say(format!(
@@ -204,26 +220,31 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
     ));
     tokio::time::sleep(wait).await;
     let r = client
-        .call_tool("echo", json!({"text": "after refresh"}))
+        .call("echo", json!({"text": "after refresh"}))
         .await?;
     let refreshes = server.auth_stats().token_requests_for("refresh_token") - before;
     say(format!(
         "echo -> {} ({refreshes} refresh_token grant, no new sign-in; the refresh token was rotated)",
-        content_text(&r["content"])
+        r.text()
     ));
 
     steps.next("Resources and prompts");
-    let resources = client.list_resources().await?;
-    say(format!("{} resources", resources.len()));
-    let r = client.read_resource("test://hello").await?;
+    let resources = client.resources().await?;
+    let uris: Vec<&str> = resources.iter().map(|r| r.uri.as_str()).collect();
     say(format!(
-        "test://hello -> {}",
-        r["contents"][0]["text"].as_str().unwrap_or("?")
+        "{} resources: {}",
+        resources.len(),
+        uris.join(", ")
     ));
-    let p = client.get_prompt("greet", json!({"name": "Ada"})).await?;
+    let r = client.read("test://hello").await?;
+    say(format!("test://hello -> {}", r.text()));
+    let p = client.prompt("greet", json!({"name": "Ada"})).await?;
     say(format!(
         "prompt greet(Ada) -> {}",
-        p["messages"][0]["content"]["text"].as_str().unwrap_or("?")
+        p.messages
+            .first()
+            .and_then(|m| m.content.as_text())
+            .unwrap_or("?")
     ));
 
     steps.next("Closing the session");
