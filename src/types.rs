@@ -38,7 +38,8 @@ use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::{truncate_utf8, Error, Result};
+use crate::error::{Error, Result};
+use crate::redact::truncate_utf8;
 
 /// A JSON object: the type of `_meta`, JSON Schemas and the `extra` members.
 pub type JsonObject = Map<String, Value>;

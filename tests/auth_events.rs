@@ -32,7 +32,10 @@ impl Recorder {
 }
 
 async fn echo(client: &mcp_client::Client) -> mcp_client::Result<()> {
-    client.call_tool("echo", json!({"text": "hi"})).await.map(|_| ())
+    client
+        .call_tool("echo", json!({"text": "hi"}))
+        .await
+        .map(|_| ())
 }
 
 /// The events' names in order (`signed_in`, …), from their JSON form.
