@@ -1,7 +1,8 @@
 /* OAuth through the C ABI against the test server's authorization server: the headless
  * presenter, a URL callback acting as the browser (loopback listener), a callback handing the
  * redirect back itself, the two-step flow without callbacks, OAuth error fields, a custom
- * store kept in a C array (a second client signs in silently), and token refresh. */
+ * store kept in a C array (a second client signs in silently), token refresh, and the
+ * authorization event callback. */
 #include "harness.h"
 
 static h_server server;
@@ -337,6 +338,55 @@ static void test_refresh(void) {
     h_server_stop(&short_lived);
 }
 
+/* ---- authorization events ------------------------------------------------------------------ */
+
+typedef struct {
+    pthread_mutex_t lock;
+    char log[4096]; /* every event's JSON, one per line */
+    atomic_int calls, frees;
+} events_state;
+
+static void on_auth_event(void *ud, const char *event_json) {
+    events_state *s = ud;
+    atomic_fetch_add(&s->calls, 1);
+    pthread_mutex_lock(&s->lock);
+    size_t used = strlen(s->log);
+    snprintf(s->log + used, sizeof s->log - used, "%s\n", event_json);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void events_free(void *ud) {
+    events_state *s = ud;
+    atomic_fetch_add(&s->frees, 1);
+}
+
+static void test_auth_events(void) {
+    static events_state ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    mcp_options *o = oauth_options();
+    CHECK_OK(mcp_options_set_headless_presenter(o, true), NULL);
+    CHECK_RC(mcp_options_set_auth_event_callback(NULL, on_auth_event, &ev, events_free),
+             MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_OK(mcp_options_set_auth_event_callback(o, on_auth_event, &ev, events_free), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    check_echo(c, "events");
+    CHECK(h_contains(ev.log, "{\"event\":\"store_selected\""));
+    CHECK(h_contains(ev.log, "{\"event\":\"sign_in_required\""));
+    CHECK(h_contains(ev.log, "\"grant\":\"authorization_code\""));
+    CHECK(h_contains(ev.log, "{\"event\":\"browser_opened\""));
+    CHECK(h_contains(ev.log, "{\"event\":\"signed_in\""));
+    CHECK(!h_contains(ev.log, "logged_out"));
+    CHECK_OK(mcp_logout(c, &err), err);
+    CHECK(h_contains(ev.log, "{\"event\":\"logged_out\""));
+    /* The user data lives until both the client and the options are gone. */
+    mcp_client_free(c);
+    CHECK(atomic_load(&ev.frees) == 0);
+    mcp_options_free(o);
+    CHECK(atomic_load(&ev.frees) == 1);
+    CHECK(atomic_load(&ev.calls) >= 5);
+}
+
 int main(int argc, char **argv) {
     static const char *const args[] = {"--oauth", NULL};
     if (h_server_start(&server, args) != 0) return 2;
@@ -348,6 +398,7 @@ int main(int argc, char **argv) {
         {"presenter_refuses", test_presenter_refuses},
         {"two_step_without_callbacks", test_two_step_without_callbacks},
         {"refresh", test_refresh},
+        {"auth_events", test_auth_events},
     };
     int rc = h_run(tests, sizeof tests / sizeof tests[0], argc, argv);
     h_server_stop(&server);
