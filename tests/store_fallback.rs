@@ -92,7 +92,12 @@ fn the_fallback_is_announced_when_a_credential_is_saved_and_only_then() {
     std::env::set_var("XDG_STATE_HOME", &dir);
     std::env::remove_var("DBUS_SESSION_BUS_ADDRESS");
     std::env::remove_var("MCP_CLIENT_STORE");
-    if StoreChoice::Auto.open_with_reason().expect("store").fallback.is_none() {
+    if StoreChoice::Auto
+        .open_with_reason()
+        .expect("store")
+        .fallback
+        .is_none()
+    {
         return; // a real keyring here: nothing falls back
     }
     // A server that never asks: not a word about stores.

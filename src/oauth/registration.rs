@@ -86,7 +86,9 @@ fn choose_method(meta: &AuthServerMetadata, has_secret: bool, has_key: bool) -> 
         .unwrap_or_else(|| prefs[0].to_owned())
 }
 
-/// Obtain a registration with the authorization server described by `meta`.
+/// Obtain a registration with the authorization server described by `meta`: the
+/// pre-registered client, else a client ID metadata document the server accepts, else RFC 7591
+/// dynamic registration.
 pub async fn register(
     http: &OAuthHttp,
     meta: &AuthServerMetadata,
@@ -94,26 +96,7 @@ pub async fn register(
     redirect_uri: &Url,
 ) -> Result<Registration, OAuthError> {
     if let Some(id) = &cfg.client_id {
-        if let Some(iss) = &cfg.client_issuer {
-            if iss != &meta.issuer {
-                return Err(OAuthError::Config(format!(
-                    "the pre-registered client is for `{iss}`, but this server uses `{}`",
-                    meta.issuer
-                )));
-            }
-        }
-        let method = cfg.auth_method.clone().unwrap_or_else(|| {
-            choose_method(meta, cfg.client_secret.is_some(), cfg.has_private_key)
-        });
-        return Ok(Registration {
-            issuer: meta.issuer.clone(),
-            client_id: id.clone(),
-            client_secret: cfg.client_secret.clone(),
-            auth_method: method,
-            redirect_uris: vec![redirect_uri.to_string()],
-            secret_expires_at: None,
-            kind: "pre-registered".into(),
-        });
+        return pre_registered(meta, cfg, id, redirect_uri);
     }
     if let Some(doc) = &cfg.client_metadata_url {
         if meta.client_id_metadata_document_supported {
@@ -132,6 +115,46 @@ pub async fn register(
             });
         }
     }
+    register_dynamically(http, meta, cfg, redirect_uri).await
+}
+
+/// The configured client, checked against the issuer it was registered with.
+fn pre_registered(
+    meta: &AuthServerMetadata,
+    cfg: &RegistrationConfig,
+    client_id: &str,
+    redirect_uri: &Url,
+) -> Result<Registration, OAuthError> {
+    if let Some(iss) = &cfg.client_issuer {
+        if iss != &meta.issuer {
+            return Err(OAuthError::Config(format!(
+                "the pre-registered client is for `{iss}`, but this server uses `{}`",
+                meta.issuer
+            )));
+        }
+    }
+    let method = cfg
+        .auth_method
+        .clone()
+        .unwrap_or_else(|| choose_method(meta, cfg.client_secret.is_some(), cfg.has_private_key));
+    Ok(Registration {
+        issuer: meta.issuer.clone(),
+        client_id: client_id.to_owned(),
+        client_secret: cfg.client_secret.clone(),
+        auth_method: method,
+        redirect_uris: vec![redirect_uri.to_string()],
+        secret_expires_at: None,
+        kind: "pre-registered".into(),
+    })
+}
+
+/// RFC 7591 dynamic client registration as a native application.
+async fn register_dynamically(
+    http: &OAuthHttp,
+    meta: &AuthServerMetadata,
+    cfg: &RegistrationConfig,
+    redirect_uri: &Url,
+) -> Result<Registration, OAuthError> {
     let Some(reg_endpoint) = &meta.registration_endpoint else {
         return Err(OAuthError::NoRegistration {
             issuer: meta.issuer.clone(),
@@ -159,21 +182,7 @@ pub async fn register(
     });
     let reply = http.post_json(&url, &body, "client registration").await?;
     if !(200..300).contains(&reply.status) {
-        let v: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-        return Err(match v.get("error").and_then(Value::as_str) {
-            Some(e) => OAuthError::Server {
-                what: "client registration".into(),
-                error: e.to_owned(),
-                description: v
-                    .get("error_description")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-            },
-            None => OAuthError::BadResponse {
-                what: "client registration".into(),
-                reason: format!("HTTP {}: {}", reply.status, excerpt(&reply.body)),
-            },
-        });
+        return Err(registration_error(reply.status, &reply.body));
     }
     let v = reply.json("client registration")?;
     let client_id = v
@@ -210,6 +219,25 @@ pub async fn register(
         secret_expires_at: v.get("client_secret_expires_at").and_then(Value::as_u64),
         kind: "dynamic".into(),
     })
+}
+
+/// The error a refused registration stands for: the server's OAuth error, else the status.
+fn registration_error(status: u16, body: &[u8]) -> OAuthError {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    match v.get("error").and_then(Value::as_str) {
+        Some(e) => OAuthError::Server {
+            what: "client registration".into(),
+            error: e.to_owned(),
+            description: v
+                .get("error_description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        },
+        None => OAuthError::BadResponse {
+            what: "client registration".into(),
+            reason: format!("HTTP {status}: {}", excerpt(body)),
+        },
+    }
 }
 
 #[cfg(test)]
