@@ -1,13 +1,12 @@
 //! `mcp-client auth status|logout` against a real sign-in kept in a file store.
 
+mod common;
+
 use std::path::Path;
 use std::process::Output;
 
-use mcp_client::oauth::{HeadlessPresenter, OAuthConfig};
-use mcp_client::store::StoreChoice;
-use mcp_client::ClientBuilder;
-use mcp_test_server::{AuthOptions, ServerOptions};
-use serde_json::json;
+use common::{auth_server, sign_in};
+use mcp_test_server::AuthOptions;
 
 async fn cli(dir: &Path, args: &[&str]) -> Output {
     let store = format!("file:{}", dir.display());
@@ -22,26 +21,9 @@ async fn cli(dir: &Path, args: &[&str]) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_shows_no_secrets_and_logout_revokes_and_deletes() {
-    let server = mcp_test_server::start(ServerOptions {
-        auth: Some(AuthOptions::default()),
-        ..Default::default()
-    })
-    .await
-    .expect("server");
+    let server = auth_server(AuthOptions::default()).await;
     let dir = std::env::temp_dir().join(format!("mcp-client-cli-auth-{}", std::process::id()));
-    let mut cfg = OAuthConfig::default().presenter(HeadlessPresenter::new().expect("presenter"));
-    cfg.store = StoreChoice::File(Some(dir.clone()));
-    let c = ClientBuilder::http(&server.url())
-        .expect("url")
-        .oauth(cfg)
-        .open_get_stream(false)
-        .connect()
-        .await
-        .expect("connect");
-    c.call_tool("echo", json!({"text": "x"}))
-        .await
-        .expect("call");
-    c.close().await.expect("close");
+    sign_in(&server, &dir).await;
 
     // The secrets the server handed out, to make sure status never prints them.
     let secrets: Vec<String> = server
