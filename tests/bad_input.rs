@@ -82,21 +82,18 @@ async fn oversized_is_body_too_large() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_mid_stream_is_stream_closed() {
     let server = default_server().await;
-    let (h, mut rx) = collector();
-    let client = builder(&server.faulty_url("close-mid-stream"))
-        .on_notification(h)
-        .connect()
-        .await
-        .expect("connect");
+    let (client, mut rx) = connect_collecting(&server.faulty_url("close-mid-stream")).await;
     let e = echo_error(&client, Duration::from_secs(1)).await;
     assert!(
         matches!(&e, Error::StreamClosed { method } if method == "tools/call"),
         "{e:?}"
     );
     // The event that did arrive before the break was still delivered.
-    let n = wait_for(&mut rx, Duration::from_millis(500), |n| {
-        n.method == "notifications/progress"
-    })
+    let n = wait_for(
+        &mut rx,
+        Duration::from_millis(500),
+        "notifications/progress",
+    )
     .await
     .expect("the progress event before the break");
     assert_eq!(n.params["progress"], json!(1));

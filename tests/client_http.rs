@@ -143,23 +143,16 @@ async fn call_tools_sse_replies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_and_progress_notifications_reach_the_handler() {
     let server = default_server().await;
-    let (h, mut rx) = collector();
-    let client = builder(&server.url())
-        .on_notification(h)
-        .connect()
-        .await
-        .expect("connect");
+    let (client, mut rx) = connect_collecting(&server.url()).await;
 
     let r = client
         .call_tool("notify", json!({"text": "log-line-1"}))
         .await
         .expect("notify");
     assert_eq!(first_text(&r), "notified");
-    let n = wait_for(&mut rx, Duration::from_secs(1), |n| {
-        n.method == "notifications/message"
-    })
-    .await
-    .expect("notifications/message");
+    let n = wait_for(&mut rx, Duration::from_secs(1), "notifications/message")
+        .await
+        .expect("notifications/message");
     assert_eq!(n.params["data"], json!("log-line-1"));
     assert_eq!(n.params["level"], json!("info"));
 
@@ -174,9 +167,11 @@ async fn log_and_progress_notifications_reach_the_handler() {
         .expect("slow");
     assert_eq!(first_text(&r), "done");
     let mut progress = Vec::new();
-    while let Some(n) = wait_for(&mut rx, Duration::from_millis(300), |n| {
-        n.method == "notifications/progress"
-    })
+    while let Some(n) = wait_for(
+        &mut rx,
+        Duration::from_millis(300),
+        "notifications/progress",
+    )
     .await
     {
         assert_eq!(n.params["progressToken"], json!("p1"));
@@ -193,12 +188,7 @@ async fn log_and_progress_notifications_reach_the_handler() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_stream_delivers_server_initiated_messages() {
     let server = default_server().await;
-    let (h, mut rx) = collector();
-    let client = builder(&server.url())
-        .on_notification(h)
-        .connect()
-        .await
-        .expect("connect");
+    let (client, mut rx) = connect_collecting(&server.url()).await;
     assert!(
         server
             .requests()
@@ -211,15 +201,15 @@ async fn get_stream_delivers_server_initiated_messages() {
         .await
         .expect("broadcast");
     assert_eq!(first_text(&r), "sent");
-    let n = wait_for(&mut rx, Duration::from_secs(1), |n| {
-        n.method == "notifications/message"
-    })
-    .await
-    .expect("broadcast message on the GET stream");
+    let n = wait_for(&mut rx, Duration::from_secs(1), "notifications/message")
+        .await
+        .expect("broadcast message on the GET stream");
     assert_eq!(n.params["data"], json!("to-everyone"));
-    wait_for(&mut rx, Duration::from_secs(1), |n| {
-        n.method == "notifications/tools/list_changed"
-    })
+    wait_for(
+        &mut rx,
+        Duration::from_secs(1),
+        "notifications/tools/list_changed",
+    )
     .await
     .expect("tools/list_changed on the GET stream");
 }
@@ -342,12 +332,7 @@ async fn sampling_and_roots_are_answered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resources_prompts_completion_and_logging() {
     let server = default_server().await;
-    let (h, mut rx) = collector();
-    let client = builder(&server.url())
-        .on_notification(h)
-        .connect()
-        .await
-        .expect("connect");
+    let (client, mut rx) = connect_collecting(&server.url()).await;
     client.ping().await.expect("ping");
 
     let res = client.list_resources().await.expect("resources");
@@ -362,9 +347,11 @@ async fn resources_prompts_completion_and_logging() {
     assert_eq!(r["contents"][0]["text"], json!("item 42"));
 
     client.subscribe("test://hello").await.expect("subscribe");
-    let n = wait_for(&mut rx, Duration::from_secs(1), |n| {
-        n.method == "notifications/resources/updated"
-    })
+    let n = wait_for(
+        &mut rx,
+        Duration::from_secs(1),
+        "notifications/resources/updated",
+    )
     .await
     .expect("resources/updated");
     assert_eq!(n.params["uri"], json!("test://hello"));
@@ -400,11 +387,9 @@ async fn resources_prompts_completion_and_logging() {
         .expect("notify");
     assert_eq!(first_text(&r), "notified");
     assert!(
-        wait_for(&mut rx, Duration::from_millis(200), |n| {
-            n.method == "notifications/message"
-        })
-        .await
-        .is_none(),
+        wait_for(&mut rx, Duration::from_millis(200), "notifications/message")
+            .await
+            .is_none(),
         "a log message arrived above the level"
     );
     let e = client
@@ -667,12 +652,7 @@ async fn bearer_and_extra_headers_are_sent_but_never_printed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_http_sse_fallback() {
     let server = default_server().await;
-    let (h, mut rx) = collector();
-    let client = builder(&server.legacy_url())
-        .on_notification(h)
-        .connect()
-        .await
-        .expect("connect via HTTP+SSE");
+    let (client, mut rx) = connect_collecting(&server.legacy_url()).await;
     assert_eq!(client.transport_name(), "http+sse");
     assert!(!client.protocol_version().is_empty());
     assert!(client.session_id().is_none());
@@ -696,11 +676,9 @@ async fn legacy_http_sse_fallback() {
         .call_tool("notify", json!({"text": "legacy-log"}))
         .await
         .expect("notify");
-    let n = wait_for(&mut rx, Duration::from_secs(1), |n| {
-        n.method == "notifications/message"
-    })
-    .await
-    .expect("log over HTTP+SSE");
+    let n = wait_for(&mut rx, Duration::from_secs(1), "notifications/message")
+        .await
+        .expect("log over HTTP+SSE");
     assert_eq!(n.params["data"], json!("legacy-log"));
 
     let reqs = server.requests();
@@ -714,10 +692,7 @@ async fn legacy_http_sse_fallback() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_port_gives_connect_error() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let started = Instant::now();
     let e = builder(&format!("http://127.0.0.1:{port}/mcp"))
         .connect()

@@ -128,11 +128,9 @@ async fn stdio_tools_elicitation_and_close() {
         .call_tool("notify", json!({"text": "stdio-log"}))
         .await
         .expect("notify");
-    let n = wait_for(&mut rx, Duration::from_secs(1), |n| {
-        n.method == "notifications/message"
-    })
-    .await
-    .expect("log notification over stdio");
+    let n = wait_for(&mut rx, Duration::from_secs(1), "notifications/message")
+        .await
+        .expect("log notification over stdio");
     assert_eq!(n.params["data"], json!("stdio-log"));
 
     let pids = tagged_pids(&tag);
@@ -188,11 +186,9 @@ async fn stdio_concurrent_calls_and_progress() {
         .await
         .expect("slow");
     assert_eq!(first_text(&r), "done");
-    let n = wait_for(&mut rx, Duration::from_secs(1), |n| {
-        n.method == "notifications/progress"
-    })
-    .await
-    .expect("progress over stdio");
+    let n = wait_for(&mut rx, Duration::from_secs(1), "notifications/progress")
+        .await
+        .expect("progress over stdio");
     assert_eq!(n.params["progressToken"], json!(7));
     client.close().await.expect("close");
     assert!(tagged_pids(&tag).is_empty());

@@ -8,29 +8,15 @@ mod common;
 use std::time::Duration;
 
 use common::oauth::*;
-use common::*;
 use mcp_client::oauth::OAuthConfig;
 use mcp_client::store::StoreChoice;
-use mcp_client::Client;
-use mcp_test_server::{AuthOptions, AuthStats, RecordedRequest, TestServer};
+use mcp_test_server::{AuthOptions, AuthStats, TestServer};
 use serde_json::{json, Value};
 
 fn file_cfg(dir: &TempDir) -> OAuthConfig {
     let mut c = cfg();
     c.store = StoreChoice::File(Some(dir.path().to_path_buf()));
     c
-}
-
-async fn echo(client: &Client) {
-    let r = client
-        .call_tool("echo", json!({"text": "hi"}))
-        .await
-        .expect("echo");
-    assert_eq!(first_text(&r), "hi");
-}
-
-fn bearer_of(r: &RecordedRequest) -> Option<&str> {
-    r.header("authorization")?.strip_prefix("Bearer ")
 }
 
 /// The single entry in the store directory, parsed.
@@ -45,7 +31,7 @@ fn entry(dir: &TempDir) -> (std::path::PathBuf, Value) {
 /// Sign in once with a file store in `dir`; returns the stats afterwards.
 async fn sign_in(server: &TestServer, dir: &TempDir) -> AuthStats {
     let client = connect_oauth(server, file_cfg(dir)).await.expect("sign in");
-    echo(&client).await;
+    echo(&client).await.expect("echo");
     client.close().await.expect("close");
     let stats = server.auth_stats();
     assert_eq!(stats.authorize_requests, 1);
@@ -73,7 +59,7 @@ async fn file_store_lets_a_new_client_skip_oauth_entirely() {
         let client = connect_oauth(&server, file_cfg(&dir))
             .await
             .expect("connect");
-        echo(&client).await;
+        echo(&client).await.expect("echo");
         assert_eq!(server.auth_stats(), s0, "no OAuth activity");
         let reqs = server.requests();
         let later = &reqs[n..];
@@ -106,7 +92,7 @@ async fn file_store_after_expiry_a_new_client_refreshes_once() {
         let client = connect_oauth(&server, file_cfg(&dir))
             .await
             .expect("connect");
-        echo(&client).await;
+        echo(&client).await.expect("echo");
         let s1 = server.auth_stats();
         assert_eq!(
             s1.token_requests_for("refresh_token") - s0.token_requests_for("refresh_token"),
@@ -134,7 +120,7 @@ async fn unusable_entry_means_a_fresh_sign_in(corrupt: impl Fn(&std::path::Path)
     let client = connect_oauth(&server, file_cfg(&dir))
         .await
         .expect("connect despite the unusable entry");
-    echo(&client).await;
+    echo(&client).await.expect("echo");
     assert_eq!(
         server.auth_stats().authorize_requests,
         2,
@@ -187,7 +173,7 @@ async fn tokens_from_another_issuer_are_not_sent() {
         let client = connect_oauth(&server, file_cfg(&dir))
             .await
             .expect("connect");
-        echo(&client).await;
+        echo(&client).await.expect("echo");
         let reqs = server.requests();
         let first = reqs[n..]
             .iter()
@@ -223,11 +209,11 @@ async fn a_refresh_by_one_engine_is_adopted_by_the_other_on_expiry() {
         );
 
         tokio::time::sleep(Duration::from_millis(2100)).await;
-        echo(&a).await; // A refreshes, rotating the refresh token B still holds.
+        echo(&a).await.expect("echo"); // A refreshes, rotating the refresh token B still holds.
         let s1 = server.auth_stats();
         assert_eq!(s1.token_requests_for("refresh_token"), 1);
-        echo(&b).await; // B's token is due: it must take A's from the store.
-        echo(&a).await;
+        echo(&b).await.expect("echo"); // B's token is due: it must take A's from the store.
+        echo(&a).await.expect("echo");
         let s2 = server.auth_stats();
         assert_eq!(s2.refresh_replays_detected, 0, "B replayed a rotated token");
         assert_eq!(s2.token_requests_for("refresh_token"), 1, "{s2:?}");
@@ -253,9 +239,9 @@ async fn a_refresh_by_one_engine_is_adopted_by_the_other_on_401() {
         let a = connect_oauth(&server, file_cfg(&dir)).await.expect("A");
         let b = connect_oauth(&server, file_cfg(&dir)).await.expect("B");
         server.expire_access_tokens();
-        echo(&a).await; // 401, A refreshes (rotating)
-        echo(&b).await; // 401 with the old token, B must adopt A's
-        echo(&a).await;
+        echo(&a).await.expect("echo"); // 401, A refreshes (rotating)
+        echo(&b).await.expect("echo"); // 401 with the old token, B must adopt A's
+        echo(&a).await.expect("echo");
         let s = server.auth_stats();
         assert_eq!(s.refresh_replays_detected, 0, "B replayed a rotated token");
         assert_eq!(s.token_requests_for("refresh_token"), 1, "{s:?}");
@@ -304,7 +290,7 @@ fn kernel_keyring_keeps_a_sign_in_for_the_session() {
         let mut c = cfg();
         c.store = StoreChoice::KernelKeyring;
         let first = connect_oauth(&server, c.clone()).await.expect("sign in");
-        echo(&first).await;
+        echo(&first).await.expect("echo");
         assert_eq!(
             first.oauth().unwrap().store_name(),
             "kernel keyring",
@@ -314,7 +300,7 @@ fn kernel_keyring_keeps_a_sign_in_for_the_session() {
         let n = server.requests().len();
 
         let second = connect_oauth(&server, c).await.expect("connect");
-        echo(&second).await;
+        echo(&second).await.expect("echo");
         assert_eq!(server.auth_stats(), s0, "no OAuth activity");
         let reqs = server.requests();
         assert!(!reqs[n..].iter().any(is_oauth_request));

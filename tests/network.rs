@@ -22,7 +22,7 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_rustls::rustls;
@@ -430,18 +430,7 @@ async fn proxy_connection(client: TcpStream, log: Arc<ProxyLog>) {
     let mut to_client = Some(to_client);
     let mut upstream: Option<(String, tokio::net::tcp::OwnedWriteHalf, JoinHandle<()>)> = None;
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    'requests: loop {
-        let head_end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            match from_client.read(&mut chunk).await {
-                Ok(0) | Err(_) => break 'requests,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    while let Some((head, body)) = read_request(&mut from_client, &mut buf).await {
         let mut lines = head.split("\r\n");
         let mut parts = lines.next().unwrap_or_default().split(' ');
         let (Some(method), Some(target), Some(version)) =
@@ -461,22 +450,6 @@ async fn proxy_connection(client: TcpStream, log: Arc<ProxyLog>) {
             None => (rest, "/"),
         };
         let headers: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
-        let len = headers
-            .iter()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.trim()
-                    .eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse::<usize>().ok())?
-            })
-            .unwrap_or(0);
-        while buf.len() < head_end + len {
-            match from_client.read(&mut chunk).await {
-                Ok(0) | Err(_) => break 'requests,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let body = buf[head_end..head_end + len].to_vec();
         log.requests
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -520,7 +493,6 @@ async fn proxy_connection(client: TcpStream, log: Arc<ProxyLog>) {
         if up_write.write_all(&bytes).await.is_err() {
             break;
         }
-        buf.drain(..head_end + len);
     }
     if let Some((_, mut up_write, pump)) = upstream {
         let _ = up_write.shutdown().await;

@@ -13,19 +13,13 @@ use base64::Engine as _;
 use common::oauth::*;
 use common::*;
 use mcp_client::oauth::{AuthorizationRequest, Grant, OAuthEngine, OAuthError};
-use mcp_client::store::{MemoryStore, Store, StoreChoice};
+use mcp_client::store::Store;
 use mcp_client::Client;
 use mcp_test_server::{
     AuthOptions, DpopOptions, IssMode, MetadataStyle, PreRegistered, RecordedRequest, TestServer,
 };
 use serde_json::json;
 use url::Url;
-
-async fn echo(client: &Client) -> mcp_client::Result<()> {
-    let r = client.call_tool("echo", json!({"text": "hi"})).await?;
-    assert_eq!(first_text(&r), "hi");
-    Ok(())
-}
 
 fn position(reqs: &[RecordedRequest], pred: impl Fn(&RecordedRequest) -> bool) -> usize {
     reqs.iter()
@@ -50,17 +44,26 @@ fn as_metadata_paths(reqs: &[RecordedRequest]) -> Vec<String> {
         .collect()
 }
 
-fn bearer_of(r: &RecordedRequest) -> Option<&str> {
-    r.header("authorization")?.strip_prefix("Bearer ")
-}
-
 fn s256(verifier: &str) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d.as_ref())
 }
 
-fn shared_store() -> Store {
-    Arc::new(MemoryStore::default())
+/// A server protected with `auth`, and a client signed in to it with [`cfg`].
+async fn signed_in(auth: AuthOptions) -> (TestServer, Client) {
+    let server = auth_server(auth).await;
+    let client = connect_oauth(&server, cfg()).await.expect("connect");
+    (server, client)
+}
+
+/// The latest bearer token `server` received.
+fn last_bearer(server: &TestServer) -> String {
+    server
+        .requests()
+        .iter()
+        .rev()
+        .find_map(|r| bearer_of(r).map(str::to_owned))
+        .expect("a bearer")
 }
 
 // ------------------------------------------------------------------ the full flow
@@ -68,8 +71,7 @@ fn shared_store() -> Store {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_flow_discovers_registers_authorizes_and_retries() {
     within(async {
-        let server = auth_server(AuthOptions::default()).await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
+        let (server, client) = signed_in(AuthOptions::default()).await;
         echo(&client).await.expect("echo");
         let reqs = server.requests();
 
@@ -175,12 +177,11 @@ async fn full_flow_discovers_registers_authorizes_and_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issuer_with_a_path_uses_the_rfc8414_path_inserted_url_first() {
     within(async {
-        let server = auth_server(AuthOptions {
+        let (server, client) = signed_in(AuthOptions {
             issuer_path: Some("/tenant1".into()),
             ..Default::default()
         })
         .await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
         echo(&client).await.expect("echo");
         let reqs = server.requests();
         assert_eq!(
@@ -203,13 +204,12 @@ async fn issuer_with_a_path_uses_the_rfc8414_path_inserted_url_first() {
 async fn openid_only_metadata_is_found_by_falling_back_in_order() {
     within(async {
         // With an issuer path: RFC 8414 path-inserted, then OpenID path-inserted.
-        let server = auth_server(AuthOptions {
+        let (server, client) = signed_in(AuthOptions {
             issuer_path: Some("/tenant1".into()),
             metadata: MetadataStyle::OpenIdOnly,
             ..Default::default()
         })
         .await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
         echo(&client).await.expect("echo");
         assert_eq!(
             as_metadata_paths(&server.requests()),
@@ -220,12 +220,11 @@ async fn openid_only_metadata_is_found_by_falling_back_in_order() {
         );
 
         // Without a path: RFC 8414, then OpenID.
-        let server = auth_server(AuthOptions {
+        let (server, client) = signed_in(AuthOptions {
             metadata: MetadataStyle::OpenIdOnly,
             ..Default::default()
         })
         .await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
         echo(&client).await.expect("echo");
         assert_eq!(
             as_metadata_paths(&server.requests()),
@@ -242,12 +241,11 @@ async fn openid_only_metadata_is_found_by_falling_back_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_without_resource_metadata_is_its_own_authorization_server() {
     within(async {
-        let server = auth_server(AuthOptions {
+        let (server, client) = signed_in(AuthOptions {
             resource_metadata: false,
             ..Default::default()
         })
         .await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
         echo(&client).await.expect("echo");
         let reqs = server.requests();
         let wk: Vec<&str> = reqs
@@ -276,13 +274,12 @@ async fn server_without_resource_metadata_is_its_own_authorization_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_without_any_metadata_gets_the_default_endpoints() {
     within(async {
-        let server = auth_server(AuthOptions {
+        let (server, client) = signed_in(AuthOptions {
             resource_metadata: false,
             legacy_no_as_metadata: true,
             ..Default::default()
         })
         .await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
         echo(&client).await.expect("echo");
         let reqs = server.requests();
         let reg = position(&reqs, |r| r.path == "/register");
@@ -445,12 +442,11 @@ async fn dynamic_registration_asks_for_a_secret_when_public_clients_are_not_offe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expiring_token_is_refreshed_once_and_rotated() {
     within(async {
-        let server = auth_server(AuthOptions {
+        let (server, client) = signed_in(AuthOptions {
             access_token_ttl_secs: 1,
             ..Default::default()
         })
         .await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
         let s0 = server.auth_stats();
 
         tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -496,12 +492,11 @@ async fn expiring_token_is_refreshed_once_and_rotated() {
 async fn fifty_concurrent_calls_after_expiry_share_one_refresh() {
     within(async {
         // 2 s: the refreshed token cannot fall due while the 50 calls run.
-        let server = auth_server(AuthOptions {
+        let (server, client) = signed_in(AuthOptions {
             access_token_ttl_secs: 2,
             ..Default::default()
         })
         .await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
         tokio::time::sleep(Duration::from_millis(2100)).await;
         let s0 = server.auth_stats();
         let mut set = tokio::task::JoinSet::new();
@@ -527,8 +522,7 @@ async fn fifty_concurrent_calls_after_expiry_share_one_refresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_concurrent_unauthorized_calls_share_one_authorization() {
     within(async {
-        let server = auth_server(AuthOptions::default()).await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
+        let (server, client) = signed_in(AuthOptions::default()).await;
         client.oauth().unwrap().forget_tokens();
         let s0 = server.auth_stats();
         let mut set = tokio::task::JoinSet::new();
@@ -553,14 +547,8 @@ async fn twenty_concurrent_unauthorized_calls_share_one_authorization() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_tokens_lead_to_a_new_authorization() {
     within(async {
-        let server = auth_server(AuthOptions::default()).await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
-        let before = server
-            .requests()
-            .iter()
-            .rev()
-            .find_map(|r| bearer_of(r).map(str::to_owned))
-            .expect("a bearer");
+        let (server, client) = signed_in(AuthOptions::default()).await;
+        let before = last_bearer(&server);
         server.revoke_all_tokens();
         echo(&client).await.expect("echo after revocation");
         let stats = server.auth_stats();
@@ -582,12 +570,11 @@ async fn revoked_tokens_without_interaction_are_interaction_required() {
     within(async {
         let server = auth_server(AuthOptions::default()).await;
         let store = shared_store();
-        let mut signer = cfg();
-        signer.store = StoreChoice::Custom(store.clone());
-        let _first = connect_oauth(&server, signer).await.expect("sign in");
+        let _first = connect_oauth(&server, with_store(cfg(), &store))
+            .await
+            .expect("sign in");
 
-        let mut quiet = cfg();
-        quiet.store = StoreChoice::Custom(store);
+        let mut quiet = with_store(cfg(), &store);
         quiet.interactive = false;
         let client = connect_oauth(&server, quiet)
             .await
@@ -612,8 +599,7 @@ async fn revoked_tokens_without_interaction_are_interaction_required() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_access_token_is_refreshed_on_401() {
     within(async {
-        let server = auth_server(AuthOptions::default()).await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
+        let (server, client) = signed_in(AuthOptions::default()).await;
         server.expire_access_tokens();
         let n = server.requests().len();
         echo(&client).await.expect("echo");
@@ -636,8 +622,7 @@ async fn expired_access_token_is_refreshed_on_401() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn step_up_reauthorizes_with_the_union_of_scopes() {
     within(async {
-        let server = auth_server(AuthOptions::default()).await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
+        let (server, client) = signed_in(AuthOptions::default()).await;
         let r = client
             .call_tool("admin", json!({}))
             .await
@@ -821,24 +806,20 @@ async fn device_flow_polls_until_approved() {
         .await;
         let shown = Arc::new(Mutex::new(Vec::new()));
         let shown2 = shown.clone();
-        let presenter = AsyncPresenter::new(|_req| async {
-            Err(OAuthError::Presenter(
-                "no browser in the device flow".into(),
-            ))
-        })
-        .on_device(move |d| {
-            shown2.lock().unwrap().push(d.user_code.clone());
-            async move {
-                // The user approves on another device a little after the first poll.
-                tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(1300)).await;
-                    let url = d.verification_uri_complete.expect("complete URI");
-                    let resp = http_client(false).get(url).send().await.expect("approve");
-                    assert_eq!(resp.status().as_u16(), 200);
-                });
-                Ok(())
-            }
-        });
+        let presenter =
+            AsyncPresenter::refusing("no browser in the device flow").on_device(move |d| {
+                shown2.lock().unwrap().push(d.user_code.clone());
+                async move {
+                    // The user approves on another device a little after the first poll.
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(1300)).await;
+                        let url = d.verification_uri_complete.expect("complete URI");
+                        let resp = http_client(false).get(url).send().await.expect("approve");
+                        assert_eq!(resp.status().as_u16(), 200);
+                    });
+                    Ok(())
+                }
+            });
         let client = connect_oauth(&server, cfg().grant(Grant::DeviceCode).presenter(presenter))
             .await
             .expect("connect");
@@ -859,7 +840,7 @@ async fn device_flow_polls_until_approved() {
 /// Checks DPoP on the wire: token type, `Authorization: DPoP`, a proof per request, and
 /// (with `nonce`) that the first proofs lacked the nonce and later ones carry it.
 async fn dpop_case(nonce: bool) {
-    let server = auth_server(AuthOptions {
+    let (server, client) = signed_in(AuthOptions {
         dpop: DpopOptions {
             required: true,
             nonce,
@@ -867,7 +848,6 @@ async fn dpop_case(nonce: bool) {
         ..Default::default()
     })
     .await;
-    let client = connect_oauth(&server, cfg()).await.expect("connect");
     echo(&client).await.expect("echo");
     let st = client.oauth().unwrap().status();
     assert_eq!(st.token_type.as_deref(), Some("DPoP"), "{st:?}");
@@ -953,11 +933,7 @@ async fn client_credentials_grant_needs_no_browser() {
             ..Default::default()
         })
         .await;
-        let presenter = AsyncPresenter::new(|_req| async {
-            Err(OAuthError::Presenter(
-                "no browser for a machine client".into(),
-            ))
-        });
+        let presenter = AsyncPresenter::refusing("no browser for a machine client");
         let c = cfg()
             .client("m2m", Some("m2m-secret"))
             .grant(Grant::ClientCredentials)
@@ -981,11 +957,9 @@ async fn client_credentials_grant_needs_no_browser() {
 
 // ------------------------------------------------------------------ the host's part
 
-async fn standalone(server: &TestServer, store: Store) -> OAuthEngine {
-    let mut c = cfg();
-    c.store = StoreChoice::Custom(store);
+async fn standalone(server: &TestServer, store: &Store) -> OAuthEngine {
     OAuthEngine::for_server(
-        c,
+        with_store(cfg(), store),
         &Url::parse(&server.url()).unwrap(),
         &builder(&server.url()).build().http_settings(),
     )
@@ -997,7 +971,7 @@ async fn two_step_authorization_through_the_hosts_redirect_handler() {
     within(async {
         let server = auth_server(AuthOptions::default()).await;
         let store = shared_store();
-        let provider = standalone(&server, store.clone()).await;
+        let provider = standalone(&server, &store).await;
         let redirect = Url::parse("http://127.0.0.1:9/app/callback").unwrap();
         let url = provider
             .begin_authorization(&redirect)
@@ -1020,8 +994,7 @@ async fn two_step_authorization_through_the_hosts_redirect_handler() {
         assert!(provider.status().has_token);
 
         // A client sharing the store uses those tokens: no other authorization.
-        let mut c = cfg();
-        c.store = StoreChoice::Custom(store);
+        let mut c = with_store(cfg(), &store);
         c.interactive = false;
         let client = connect_oauth(&server, c).await.expect("connect");
         echo(&client).await.expect("echo");
@@ -1036,7 +1009,7 @@ async fn two_step_authorization_through_the_hosts_redirect_handler() {
 async fn two_step_authorization_with_a_tampered_state_is_refused() {
     within(async {
         let server = auth_server(AuthOptions::default()).await;
-        let provider = standalone(&server, shared_store()).await;
+        let provider = standalone(&server, &shared_store()).await;
         let redirect = Url::parse("http://127.0.0.1:9/callback").unwrap();
         let url = provider
             .begin_authorization(&redirect)
@@ -1104,10 +1077,7 @@ async fn loopback_listener_receives_the_browser_redirect() {
 async fn loopback_listener_on_a_fixed_port() {
     within(async {
         let server = auth_server(AuthOptions::default()).await;
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        let port = free_port();
         let presenter = |req: &AuthorizationRequest| -> Result<Option<Url>, OAuthError> {
             let url = req.url.clone();
             tokio::spawn(async move {
@@ -1131,15 +1101,9 @@ async fn loopback_listener_on_a_fixed_port() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_revokes_refresh_token_first_and_next_call_signs_in_again() {
     within(async {
-        let server = auth_server(AuthOptions::default()).await;
-        let client = connect_oauth(&server, cfg()).await.expect("connect");
+        let (server, client) = signed_in(AuthOptions::default()).await;
         echo(&client).await.expect("echo");
-        let access = server
-            .requests()
-            .iter()
-            .rev()
-            .find_map(|r| bearer_of(r).map(str::to_owned))
-            .expect("a bearer");
+        let access = last_bearer(&server);
         client.oauth().unwrap().logout().await.expect("logout");
         let reqs = server.requests();
         let revokes = at(&reqs, "/revoke");
@@ -1191,7 +1155,7 @@ async fn a_slow_sign_in_does_not_count_against_the_request_timeout() {
 async fn an_engine_made_before_connecting_is_the_clients() {
     within(async {
         let server = auth_server(AuthOptions::default()).await;
-        let provider = Arc::new(standalone(&server, shared_store()).await);
+        let provider = Arc::new(standalone(&server, &shared_store()).await);
         let redirect = Url::parse("http://127.0.0.1:9/app/callback").unwrap();
         let url = provider
             .begin_authorization(&redirect)

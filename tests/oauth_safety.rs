@@ -336,14 +336,11 @@ async fn no_basic_client_secret_reaches_logs_or_errors() {
             ..Default::default()
         })
         .await;
-        let store: mcp_client::store::Store = Arc::new(mcp_client::store::MemoryStore::default());
-        let mut first = cfg().client("canary-basic", Some(SECRET));
-        first.store = mcp_client::store::StoreChoice::Custom(store.clone());
+        let first = with_store(cfg().client("canary-basic", Some(SECRET)), &shared_store());
         let signer = connect_oauth(&server, first.clone())
             .await
             .expect("sign in");
         let mut quiet = first;
-        quiet.store = mcp_client::store::StoreChoice::Custom(store);
         quiet.interactive = false;
         let client = connect_oauth(&server, quiet.clone())
             .await

@@ -232,13 +232,13 @@ impl mcp_options {
                     return Err(Failure::invalid("OAuth needs an HTTP server"));
                 };
                 let cfg = self.oauth_config(&mut slots)?;
-                let provider = Arc::new(OAuthEngine::for_server(
+                let engine = Arc::new(OAuthEngine::for_server(
                     cfg,
                     &url,
                     &b.config().http_settings(),
                 )?);
-                b = b.oauth_engine(provider.clone());
-                oauth = Some(provider);
+                b = b.oauth_engine(engine.clone());
+                oauth = Some(engine);
             }
         }
         Ok(Built {

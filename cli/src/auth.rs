@@ -132,12 +132,12 @@ async fn logout(g: &Global, url: &str) -> Result<u8, Failure> {
         code: 2,
         message: format!("invalid URL `{url}`: {e}"),
     })?;
-    let provider = mcp_client::oauth::OAuthEngine::for_server(
+    let engine = mcp_client::oauth::OAuthEngine::for_server(
         g.oauth.config(g.verbose),
         &parsed,
         &builder(g, Some(url))?.build().http_settings(),
     )?;
-    match provider.logout().await {
+    match engine.logout().await {
         Ok(()) => {
             println!("Signed out of {url}: tokens revoked where supported, and deleted.");
             Ok(0)

@@ -1,13 +1,12 @@
 //! `mcp-client auth status|logout` against a real sign-in kept in a file store.
 
+mod common;
+
 use std::path::Path;
 use std::process::Output;
 
-use mcp_client::oauth::{HeadlessPresenter, OAuthConfig};
-use mcp_client::store::StoreChoice;
-use mcp_client::ClientBuilder;
-use mcp_test_server::{AuthOptions, ServerOptions};
-use serde_json::json;
+use common::{auth_server, sign_in};
+use mcp_test_server::AuthOptions;
 
 async fn cli(dir: &Path, args: &[&str]) -> Output {
     let store = format!("file:{}", dir.display());
@@ -22,26 +21,9 @@ async fn cli(dir: &Path, args: &[&str]) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_shows_no_secrets_and_logout_revokes_and_deletes() {
-    let server = mcp_test_server::start(ServerOptions {
-        auth: Some(AuthOptions::default()),
-        ..Default::default()
-    })
-    .await
-    .expect("server");
+    let server = auth_server(AuthOptions::default()).await;
     let dir = std::env::temp_dir().join(format!("mcp-client-cli-auth-{}", std::process::id()));
-    let mut cfg = OAuthConfig::default().presenter(HeadlessPresenter::new().expect("presenter"));
-    cfg.store = StoreChoice::File(Some(dir.clone()));
-    let c = ClientBuilder::http(&server.url())
-        .expect("url")
-        .oauth(cfg)
-        .open_get_stream(false)
-        .connect()
-        .await
-        .expect("connect");
-    c.call_tool("echo", json!({"text": "x"}))
-        .await
-        .expect("call");
-    c.close().await.expect("close");
+    sign_in(&server, &dir).await;
 
     // The secrets the server handed out, to make sure status never prints them.
     let secrets: Vec<String> = server
@@ -85,6 +67,46 @@ async fn status_shows_no_secrets_and_logout_revokes_and_deletes() {
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("No stored credentials"),
         "the entry was deleted"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_shows_each_authorization_step() {
+    let server = auth_server(AuthOptions {
+        access_token_ttl_secs: 1,
+        ..Default::default()
+    })
+    .await;
+    let dir = std::env::temp_dir().join(format!("mcp-client-cli-events-{}", std::process::id()));
+    sign_in(&server, &dir).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let url = server.url();
+    let args = ["call", url.as_str(), "echo", "--args", r#"{"text":"x"}"#];
+
+    // Quiet by default.
+    let out = cli(&dir, &args).await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("auth:"));
+
+    // With -v: the store the token came from, and the refresh of the expired token.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let verbose: Vec<&str> = std::iter::once("-v").chain(args).collect();
+    let out = cli(&dir, &verbose).await;
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("auth: credentials stored in file ("), "{err}");
+    assert!(
+        err.contains(&format!("auth: token refreshed for {url}")),
+        "{err}"
+    );
+
+    let out = cli(&dir, &["-v", "auth", "logout", &url]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("auth: logged out of {url} (tokens revoked)")),
+        "{err}"
     );
     let _ = std::fs::remove_dir_all(&dir);
     server.shutdown().await;

@@ -2,14 +2,13 @@
 //! store, meet an expired token together, and the server sees one refresh and no replayed
 //! refresh token.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mcp_client::oauth::{HeadlessPresenter, OAuthConfig};
-use mcp_client::store::StoreChoice;
-use mcp_client::ClientBuilder;
-use mcp_test_server::{AuthOptions, ServerOptions};
-use serde_json::json;
+use common::{auth_server, sign_in};
+use mcp_test_server::AuthOptions;
 
 fn cli() -> PathBuf {
     // Cargo builds the package's binaries for its integration tests.
@@ -19,31 +18,15 @@ fn cli() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processes_sharing_a_file_store_refresh_once() {
     let bin = cli();
-    let server = mcp_test_server::start(ServerOptions {
-        auth: Some(AuthOptions {
-            access_token_ttl_secs: 1,
-            ..Default::default()
-        }),
+    let server = auth_server(AuthOptions {
+        access_token_ttl_secs: 1,
         ..Default::default()
     })
-    .await
-    .expect("server");
+    .await;
     let dir = std::env::temp_dir().join(format!("mcp-client-xproc-{}", std::process::id()));
 
     // Sign in once (headless) into the shared store.
-    let mut cfg = OAuthConfig::default().presenter(HeadlessPresenter::new().expect("presenter"));
-    cfg.store = StoreChoice::File(Some(dir.clone()));
-    let c = ClientBuilder::http(&server.url())
-        .expect("url")
-        .oauth(cfg)
-        .open_get_stream(false)
-        .connect()
-        .await
-        .expect("connect");
-    c.call_tool("echo", json!({"text": "sign in"}))
-        .await
-        .expect("call");
-    c.close().await.expect("close");
+    sign_in(&server, &dir).await;
     assert_eq!(server.auth_stats().authorize_requests, 1);
 
     tokio::time::sleep(Duration::from_millis(1300)).await;

@@ -1,22 +1,21 @@
 //! Helpers for the OAuth integration tests: a protected test server, a client with a memory
-//! store and the headless presenter, request-log queries, async presenters, and a small
-//! path-aware fake HTTP server for hostile metadata.
+//! store and the headless presenter, request-log queries, async presenters and temporary
+//! directories (the fake HTTP server for hostile metadata is in the parent module).
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_client::oauth::{
     AuthorizationPresenter, AuthorizationRequest, DeviceAuthorization, HeadlessPresenter,
     OAuthConfig, OAuthError,
 };
-use mcp_client::store::StoreChoice;
+use mcp_client::store::{MemoryStore, Store, StoreChoice};
 use mcp_client::BoxFuture;
 use mcp_client::{Client, Error};
 use mcp_test_server::{AuthOptions, RecordedRequest, ServerOptions, TestServer};
-use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use serde_json::{json, Value};
 use url::Url;
 
 /// The longest any OAuth test may run before it is failed.
@@ -51,6 +50,17 @@ pub fn cfg() -> OAuthConfig {
     c
 }
 
+/// `c` with its tokens kept in `store` (e.g. one [`shared_store`] for several engines).
+pub fn with_store(mut c: OAuthConfig, store: &Store) -> OAuthConfig {
+    c.store = StoreChoice::Custom(store.clone());
+    c
+}
+
+/// A new memory store to share between engines.
+pub fn shared_store() -> Store {
+    Arc::new(MemoryStore::default())
+}
+
 /// Connect a client with `oauth` to `server` (no standalone GET stream, so the request log
 /// holds only what the test caused).
 pub async fn connect_oauth(server: &TestServer, oauth: OAuthConfig) -> Result<Client, Error> {
@@ -64,6 +74,13 @@ pub async fn connect_url(url: &str, oauth: OAuthConfig) -> Result<Client, Error>
         .oauth(oauth)
         .connect()
         .await
+}
+
+/// Call `echo` with "hi" and check the answer.
+pub async fn echo(client: &Client) -> mcp_client::Result<()> {
+    let r = client.call_tool("echo", json!({"text": "hi"})).await?;
+    assert_eq!(super::first_text(&r), "hi");
+    Ok(())
 }
 
 /// The OAuth error inside `e`, or a panic naming what it was instead.
@@ -114,6 +131,11 @@ pub fn is_oauth_request(r: &RecordedRequest) -> bool {
         || r.path.ends_with("/register")
         || r.path.ends_with("/revoke")
         || r.path.ends_with("/device_authorization")
+}
+
+/// The bearer token a recorded request carried.
+pub fn bearer_of(r: &RecordedRequest) -> Option<&str> {
+    r.header("authorization")?.strip_prefix("Bearer ")
 }
 
 /// A form field (or JSON string field) of a recorded request's body.
@@ -215,6 +237,11 @@ impl AsyncPresenter {
         self
     }
 
+    /// A presenter that refuses every browser sign-in with `why` (for flows without one).
+    pub fn refusing(why: &'static str) -> Self {
+        AsyncPresenter::new(move |_req| async move { Err(OAuthError::Presenter(why.into())) })
+    }
+
     /// A headless-like presenter that first rewrites the authorization URL with `edit`
     /// (e.g. to play a user who unticks a scope on the consent page).
     pub fn rewriting(edit: impl Fn(&mut Url) + Send + Sync + 'static) -> Self {
@@ -260,194 +287,6 @@ pub fn set_query_param(url: &mut Url, name: &str, value: &str) {
         .clear()
         .extend_pairs(pairs)
         .append_pair(name, value);
-}
-
-// ------------------------------------------------------------------ a fake HTTP server
-
-/// One request the fake server received.
-#[derive(Debug, Clone)]
-pub struct FakeRequest {
-    /// `GET`, `POST`, …
-    pub method: String,
-    /// The path without the query.
-    pub path: String,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-/// The fake server's answer.
-pub struct FakeReply {
-    /// The status.
-    pub status: u16,
-    /// Extra headers.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: FakeBody,
-}
-
-/// What the fake server sends as the body.
-pub enum FakeBody {
-    /// These bytes, with their Content-Length.
-    Bytes(Vec<u8>),
-    /// `Content-Length: declared`, then `send` bytes, then the connection is held open.
-    Lying { declared: u64, send: usize },
-    /// No Content-Length; bytes for ever (until the peer goes away).
-    Endless,
-}
-
-impl FakeReply {
-    /// A JSON 200.
-    pub fn json(v: &Value) -> Self {
-        FakeReply {
-            status: 200,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: FakeBody::Bytes(v.to_string().into_bytes()),
-        }
-    }
-
-    /// A 404.
-    pub fn not_found() -> Self {
-        FakeReply {
-            status: 404,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: FakeBody::Bytes(b"{\"error\":\"not_found\"}".to_vec()),
-        }
-    }
-
-    /// A 401 with this `WWW-Authenticate`.
-    pub fn unauthorized(www_authenticate: &str) -> Self {
-        FakeReply {
-            status: 401,
-            headers: vec![
-                ("Content-Type".into(), "application/json".into()),
-                ("WWW-Authenticate".into(), www_authenticate.into()),
-            ],
-            body: FakeBody::Bytes(b"{}".to_vec()),
-        }
-    }
-}
-
-/// A fake server's base URL and its request log.
-pub struct Fake {
-    /// `http://127.0.0.1:PORT`.
-    pub base: String,
-    /// Every request received.
-    pub log: Arc<Mutex<Vec<FakeRequest>>>,
-}
-
-impl Fake {
-    /// Its `/mcp` URL.
-    pub fn mcp_url(&self) -> String {
-        format!("{}/mcp", self.base)
-    }
-
-    /// The paths requested so far.
-    pub fn paths(&self) -> Vec<String> {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|r| r.path.clone())
-            .collect()
-    }
-}
-
-/// A minimal HTTP/1.1 server on 127.0.0.1 answering each request with `answer(base, request)`
-/// (one request per connection).
-pub async fn fake_server<F>(answer: F) -> Fake
-where
-    F: Fn(&str, &FakeRequest) -> FakeReply + Send + Sync + 'static,
-{
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!(
-        "http://127.0.0.1:{}",
-        listener.local_addr().expect("addr").port()
-    );
-    let log: Arc<Mutex<Vec<FakeRequest>>> = Arc::default();
-    let answer = Arc::new(answer);
-    let (log2, base2) = (log.clone(), base.clone());
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let (answer, log, base) = (answer.clone(), log2.clone(), base2.clone());
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let head_end = loop {
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                    match sock.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let mut first = head.lines().next().unwrap_or("").split(' ');
-                let method = first.next().unwrap_or("").to_owned();
-                let target = first.next().unwrap_or("/").to_owned();
-                let len = head
-                    .lines()
-                    .find_map(|l| {
-                        let (k, v) = l.split_once(':')?;
-                        k.trim()
-                            .eq_ignore_ascii_case("content-length")
-                            .then(|| v.trim().parse::<usize>().ok())?
-                    })
-                    .unwrap_or(0);
-                while buf.len() < head_end + len {
-                    match sock.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let req = FakeRequest {
-                    method,
-                    path: target.split('?').next().unwrap_or("/").to_owned(),
-                    body: buf[head_end..head_end + len].to_vec(),
-                };
-                log.lock().unwrap().push(req.clone());
-                let reply = answer(&base, &req);
-                let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
-                for (k, v) in &reply.headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                match reply.body {
-                    FakeBody::Bytes(b) => {
-                        head.push_str(&format!(
-                            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-                            b.len()
-                        ));
-                        let _ = sock.write_all(head.as_bytes()).await;
-                        let _ = sock.write_all(&b).await;
-                        let _ = sock.shutdown().await;
-                    }
-                    FakeBody::Lying { declared, send } => {
-                        head.push_str(&format!("Content-Length: {declared}\r\n\r\n"));
-                        let _ = sock.write_all(head.as_bytes()).await;
-                        let _ = sock.write_all(&vec![b' '; send]).await;
-                        // Hold the connection open (a server that never finishes).
-                        tokio::time::sleep(Duration::from_secs(30)).await;
-                    }
-                    FakeBody::Endless => {
-                        head.push_str("Connection: close\r\n\r\n");
-                        let _ = sock.write_all(head.as_bytes()).await;
-                        let block = vec![b' '; 64 * 1024];
-                        for _ in 0..100_000 {
-                            if sock.write_all(&block).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            });
-        }
-    });
-    Fake { base, log }
 }
 
 // ------------------------------------------------------------------ temporary directories

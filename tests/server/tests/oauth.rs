@@ -6,8 +6,11 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod common;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
+use common::{dechunk, header, send_request};
 use mcp_test_server::{
     start, AuthOptions, DpopOptions, IssMode, MetadataStyle, PreRegistered, ServerOptions,
     TestServer,
@@ -15,8 +18,7 @@ use mcp_test_server::{
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::AsyncReadExt;
 use tokio::time::timeout;
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -32,10 +34,7 @@ struct Resp {
 
 impl Resp {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header(&self.headers, name)
     }
 
     fn json(&self) -> Value {
@@ -52,23 +51,6 @@ impl Resp {
     }
 }
 
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size = std::str::from_utf8(&raw[..eol]).expect("chunk size");
-        let size = usize::from_str_radix(size.trim(), 16).expect("hex chunk size");
-        if size == 0 {
-            return out;
-        }
-        raw = &raw[eol + 2..];
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
-    }
-}
-
 async fn send(
     addr: SocketAddr,
     method: &str,
@@ -76,20 +58,7 @@ async fn send(
     headers: &[(&str, String)],
     body: Option<(&str, String)>,
 ) -> Resp {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let mut req = format!("{method} {target} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
-    for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    let body = match body {
-        Some((ct, b)) => {
-            req.push_str(&format!("content-type: {ct}\r\n"));
-            b
-        }
-        None => String::new(),
-    };
-    req.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut stream = send_request(addr, method, target, headers, body).await;
     let mut raw = Vec::new();
     timeout(LIMIT, stream.read_to_end(&mut raw))
         .await
@@ -318,22 +287,45 @@ async fn tokens(server: &TestServer, scope: Option<&str>) -> (String, Value) {
 }
 
 async fn refresh(server: &TestServer, client_id: &str, rt: &str) -> Resp {
-    post_form(
-        server,
-        "/token",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", rt),
-            ("client_id", client_id),
-        ],
-        &[],
-    )
-    .await
+    refresh_with(server, client_id, rt, &[]).await
+}
+
+/// A refresh token request with `extra` form fields (`scope`, `resource`).
+async fn refresh_with(
+    server: &TestServer,
+    client_id: &str,
+    rt: &str,
+    extra: &[(&str, &str)],
+) -> Resp {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt),
+        ("client_id", client_id),
+    ];
+    form.extend_from_slice(extra);
+    post_form(server, "/token", &form, &[]).await
 }
 
 /// Initializes with a bearer token; returns the response.
 async fn init_with(server: &TestServer, token: &str) -> Resp {
     mcp(server, bearer(token), None, &init_msg(), &[]).await
+}
+
+/// The authorization server metadata at `/.well-known/oauth-authorization-server`.
+async fn as_metadata(server: &TestServer) -> Value {
+    get(server, "/.well-known/oauth-authorization-server")
+        .await
+        .json()
+}
+
+/// The `request_id` of a consent page's form.
+fn consent_request_id(page: &Resp) -> String {
+    page.body
+        .split("name=\"request_id\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("request id")
+        .to_owned()
 }
 
 fn access(v: &Value) -> String {
@@ -515,9 +507,7 @@ async fn a_2025_03_26_style_server() {
             .status,
         404
     );
-    let m = get(&server, "/.well-known/oauth-authorization-server")
-        .await
-        .json();
+    let m = as_metadata(&server).await;
     assert_eq!(m["issuer"], server.base_url());
     server.shutdown().await;
 
@@ -622,9 +612,7 @@ async fn dynamic_client_registration() {
         ..Default::default()
     })
     .await;
-    let m = get(&server, "/.well-known/oauth-authorization-server")
-        .await
-        .json();
+    let m = as_metadata(&server).await;
     assert!(m.get("registration_endpoint").is_none());
     let r = post_json(&server, "/register", &json!({"redirect_uris": [REDIRECT]})).await;
     assert_eq!(r.status, 404);
@@ -751,48 +739,16 @@ async fn refresh_rotation_and_replay_detection() {
 
     // Narrowing works; widening does not; a foreign resource is refused.
     let resource = server.url();
-    let r = post_form(
-        &server,
-        "/token",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt2),
-            ("client_id", &client_id),
-            ("scope", "mcp:read"),
-            ("resource", &resource),
-        ],
-        &[],
-    )
-    .await;
+    let extra = [("scope", "mcp:read"), ("resource", resource.as_str())];
+    let r = refresh_with(&server, &client_id, &rt2, &extra).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let t3 = r.json();
     assert_eq!(t3["scope"], "mcp:read");
     let rt3 = t3["refresh_token"].as_str().expect("rt3").to_owned();
-    let r = post_form(
-        &server,
-        "/token",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt3),
-            ("client_id", &client_id),
-            ("scope", "mcp:admin"),
-        ],
-        &[],
-    )
-    .await;
+    let r = refresh_with(&server, &client_id, &rt3, &[("scope", "mcp:admin")]).await;
     assert_eq!(r.json()["error"], "invalid_scope");
-    let r = post_form(
-        &server,
-        "/token",
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt3),
-            ("client_id", &client_id),
-            ("resource", "http://127.0.0.1:1/mcp"),
-        ],
-        &[],
-    )
-    .await;
+    let extra = [("resource", "http://127.0.0.1:1/mcp")];
+    let r = refresh_with(&server, &client_id, &rt3, &extra).await;
     assert_eq!(r.json()["error"], "invalid_target");
 
     // Replaying rt1 revokes the whole grant.
@@ -938,9 +894,7 @@ async fn iss_modes() {
             ..Default::default()
         })
         .await;
-        let m = get(&server, "/.well-known/oauth-authorization-server")
-            .await
-            .json();
+        let m = as_metadata(&server).await;
         assert_eq!(
             m.get("authorization_response_iss_parameter_supported") == Some(&json!(true)),
             advertised,
@@ -1034,9 +988,7 @@ async fn client_id_metadata_documents() {
         ..Default::default()
     })
     .await;
-    let m = get(&server, "/.well-known/oauth-authorization-server")
-        .await
-        .json();
+    let m = as_metadata(&server).await;
     assert_eq!(m["client_id_metadata_document_supported"], true);
     let id = "https://app.example/client.json";
     let (code, verifier) = authorize(&server, id, Some("mcp:read")).await;
@@ -1066,9 +1018,7 @@ async fn device_flow_pending_then_approved() {
         ..Default::default()
     })
     .await;
-    let m = get(&server, "/.well-known/oauth-authorization-server")
-        .await
-        .json();
+    let m = as_metadata(&server).await;
     assert_eq!(
         m["device_authorization_endpoint"],
         format!("{}/device_authorization", server.issuer())
@@ -1194,9 +1144,7 @@ async fn dpop_bound_tokens_with_nonces() {
         .await
         .json();
     assert_eq!(prm["dpop_bound_access_tokens_required"], true);
-    let m = get(&server, "/.well-known/oauth-authorization-server")
-        .await
-        .json();
+    let m = as_metadata(&server).await;
     assert_eq!(m["dpop_signing_alg_values_supported"], json!(["ES256"]));
     let r = mcp(&server, None, None, &init_msg(), &[]).await;
     assert_eq!(
@@ -1380,13 +1328,7 @@ async fn consent_page_when_not_auto_approving() {
     let q = authz_query(&server, &client_id, &challenge, None);
     let page = get(&server, &format!("/authorize?{q}")).await;
     assert_eq!(page.status, 200);
-    let id = page
-        .body
-        .split("name=\"request_id\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("request id")
-        .to_owned();
+    let id = consent_request_id(&page);
     let r = post_form(
         &server,
         "/authorize/consent",
@@ -1396,13 +1338,7 @@ async fn consent_page_when_not_auto_approving() {
     .await;
     assert!(r.location().contains_key("code"));
     let page = get(&server, &format!("/authorize?{q}")).await;
-    let id = page
-        .body
-        .split("name=\"request_id\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("request id")
-        .to_owned();
+    let id = consent_request_id(&page);
     let r = post_form(
         &server,
         "/authorize/consent",

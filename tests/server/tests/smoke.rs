@@ -1,8 +1,11 @@
 //! End-to-end checks of the test server over plain HTTP/1.1 on a TcpStream.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::{dechunk, header, send_request};
 use mcp_test_server::{start, ReplyMode, ServerOptions, TestServer};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -23,10 +26,7 @@ struct Conn {
 
 impl Conn {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header(&self.headers, name)
     }
 
     fn chunked(&self) -> bool {
@@ -68,23 +68,6 @@ impl Conn {
     }
 }
 
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size = std::str::from_utf8(&raw[..eol]).expect("chunk size");
-        let size = usize::from_str_radix(size.trim(), 16).expect("hex chunk size");
-        if size == 0 {
-            return out;
-        }
-        raw = &raw[eol + 2..];
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
-    }
-}
-
 async fn http(
     addr: SocketAddr,
     method: &str,
@@ -92,18 +75,8 @@ async fn http(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> Conn {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
-    for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if !body.is_empty() {
-        req.push_str("content-type: application/json\r\n");
-    }
-    req.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(req.as_bytes()).await.expect("write");
-
+    let body = body.map(|b| ("application/json", b.to_string()));
+    let stream = send_request(addr, method, path, headers, body).await;
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).await.expect("status line");

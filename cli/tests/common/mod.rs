@@ -1,0 +1,37 @@
+//! Helpers shared by the CLI's integration tests.
+
+use std::path::Path;
+
+use mcp_client::oauth::{HeadlessPresenter, OAuthConfig};
+use mcp_client::store::StoreChoice;
+use mcp_client::ClientBuilder;
+use mcp_test_server::{AuthOptions, ServerOptions, TestServer};
+use serde_json::json;
+
+/// Start a test server protecting `/mcp` with `auth`.
+pub async fn auth_server(auth: AuthOptions) -> TestServer {
+    mcp_test_server::start(ServerOptions {
+        auth: Some(auth),
+        ..Default::default()
+    })
+    .await
+    .expect("server")
+}
+
+/// Sign in to `server` headlessly with a file store in `dir` (through one `echo` call), as a
+/// user would before running the CLI.
+pub async fn sign_in(server: &TestServer, dir: &Path) {
+    let mut cfg = OAuthConfig::default().presenter(HeadlessPresenter::new().expect("presenter"));
+    cfg.store = StoreChoice::File(Some(dir.to_path_buf()));
+    let c = ClientBuilder::http(&server.url())
+        .expect("url")
+        .oauth(cfg)
+        .open_get_stream(false)
+        .connect()
+        .await
+        .expect("connect");
+    c.call_tool("echo", json!({"text": "sign in"}))
+        .await
+        .expect("call");
+    c.close().await.expect("close");
+}
