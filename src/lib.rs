@@ -43,11 +43,11 @@ pub mod error;
 pub mod handler;
 pub mod jsonrpc;
 pub mod oauth;
-mod stateless;
 pub mod store;
 pub mod transport;
 pub mod types;
 
+pub use client::encode_header_value;
 pub use client::{Client, RequestOptions};
 pub use config::{AuthMode, ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
 pub use error::{Error, ErrorKind, OAuthError, Result, RpcError};
@@ -55,7 +55,6 @@ pub use futures_util::future::BoxFuture;
 pub use handler::{Handlers, NotificationHandler, RequestHandler, SyncHandler};
 pub use jsonrpc::{Notification, ServerRequest};
 pub use secret::Secret;
-pub use stateless::encode_header_value;
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
     CallToolResult, ContentBlock, GetPromptResult, Prompt, PromptArgument, PromptMessage,

@@ -52,8 +52,10 @@ fn names(events: &[AuthEvent]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_sign_in_refresh_step_up_and_logout_say_what_they_do() {
     within(async {
+        // Expiry is in whole seconds: a 2-second token is good for at least one, so the
+        // refreshed token below is not refreshed again before the step-up.
         let server = auth_server(AuthOptions {
-            access_token_ttl_secs: 1,
+            access_token_ttl_secs: 2,
             ..Default::default()
         })
         .await;
@@ -110,8 +112,8 @@ async fn a_browser_sign_in_refresh_step_up_and_logout_say_what_they_do() {
             e => panic!("{e:?}"),
         }
 
-        // The 1-second token is refreshed ahead of the next call.
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // The expired token is refreshed ahead of the next call.
+        tokio::time::sleep(Duration::from_millis(2100)).await;
         echo(&client).await.expect("echo after expiry");
         let events = rec.take();
         assert_eq!(names(&events), ["token_refreshed"], "{events:?}");

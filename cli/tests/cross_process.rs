@@ -18,8 +18,11 @@ fn cli() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processes_sharing_a_file_store_refresh_once() {
     let bin = cli();
+    // Expiry is in whole seconds: a 1-second token can look expired a moment after it is
+    // issued, and a process starting late under load would then rightly refresh again. Three
+    // seconds leave the refreshed token valid while the other processes start.
     let server = auth_server(AuthOptions {
-        access_token_ttl_secs: 1,
+        access_token_ttl_secs: 3,
         ..Default::default()
     })
     .await;
@@ -29,7 +32,7 @@ async fn processes_sharing_a_file_store_refresh_once() {
     sign_in(&server, &dir).await;
     assert_eq!(server.auth_stats().authorize_requests, 1);
 
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    tokio::time::sleep(Duration::from_millis(3300)).await;
     let refreshes_before = server.auth_stats().token_requests_for("refresh_token");
     let mut procs = Vec::new();
     for i in 0..6 {

@@ -7,8 +7,8 @@
 //! - [`sse`]: the event-stream parser both HTTP transports read with.
 //!
 //! A transport returns the response to each request directly. Everything else the server
-//! sends (notifications, server requests) goes to the client's inbound queue as [`Inbound`],
-//! together with a [`Responder`] that knows how to send the answer back on the same transport.
+//! sends (notifications, server requests) goes to the client's inbound queue as `Inbound`,
+//! together with a `Responder` that knows how to send the answer back on the same transport.
 
 pub mod command;
 pub mod http;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::client::{answer_server_request, Client, RequestOptions};
+use super::{answer_server_request, Client, RequestOptions};
 use crate::error::{Error, ErrorKind, Result, RpcError};
 use crate::jsonrpc;
 use crate::protocol::{self, META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION};
