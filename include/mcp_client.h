@@ -11,15 +11,15 @@
  *     mcp_options_set_url(o, "http://127.0.0.1:8080/mcp");
  *     mcp_client *c = NULL;
  *     mcp_error *err = NULL;
- *     if (mcp_client_new(o, &c, &err) != MCP_RESULT_OK) {
+ *     if (mcp_client_new(o, NULL, &c, &err) != MCP_RESULT_OK) {
  *         fprintf(stderr, "%s\n", mcp_error_message(err));
  *         mcp_error_free(err);
  *     } else {
  *         char *result = NULL;
- *         if (mcp_call_tool(c, "echo", "{\"text\":\"hi\"}", &result, NULL) == MCP_RESULT_OK)
+ *         if (mcp_call_tool(c, "echo", "{\"text\":\"hi\"}", NULL, &result, NULL) == MCP_RESULT_OK)
  *             puts(result);
  *         mcp_string_free(result);
- *         mcp_close(c, NULL);
+ *         mcp_close(c, NULL, NULL);
  *         mcp_client_free(c);
  *     }
  *     mcp_options_free(o);
@@ -77,8 +77,15 @@
  *     library thread); return quickly;
  *   - authorization event callback: the thread doing the authorization step (the caller's
  *     during a blocking call, or a library thread); return quickly.
- *   Blocking library calls from any callback fail with MCP_RESULT_REENTRANT; mcp_cancel is
- *   allowed.
+ *   Blocking library calls from any callback fail with MCP_RESULT_REENTRANT; mcp_cancel and
+ *   mcp_call_options_cancel are allowed.
+ *
+ * TIMEOUTS AND CANCELLATION
+ *   Every blocking call takes `const mcp_call_options *call_options` (NULL: the client's
+ *   defaults): a timeout for that call (mcp_call_options_set_timeout_ms) and a cancellation
+ *   handle that any thread or callback triggers with mcp_call_options_cancel; it ends only
+ *   the calls made with those options, with MCP_RESULT_CANCELLED, and tells the server where
+ *   the protocol allows. mcp_cancel ends every call of a client in flight.
  */
 
 
@@ -263,6 +270,11 @@ typedef int32_t mcp_store_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Options for one call: a timeout, and a cancellation handle any thread (or a callback) can
+// trigger with `mcp_call_options_cancel`. Pass the same options to the call they govern;
+// NULL instead means the client's defaults. Free them after the calls using them returned.
+typedef struct mcp_call_options mcp_call_options;
+
 // A client of one MCP server. Safe to use from many threads at once (requests are
 // multiplexed); `mcp_client_free` only after every call on it has returned.
 typedef struct mcp_client mcp_client;
@@ -352,6 +364,28 @@ const char *mcp_version(void);
 // nor free a library string with `free`.
 void mcp_string_free(char *s);
 
+// New call options: the client's default timeout, not cancelled. Free with
+// `mcp_call_options_free`. NULL only if memory ran out.
+struct mcp_call_options *mcp_call_options_new(void);
+
+// Free call options once no call using them is running. NULL and a second free are ignored.
+void mcp_call_options_free(struct mcp_call_options *options);
+
+// The timeout of calls made with these options, in milliseconds (0: the client's default).
+// It bounds the request itself; time spent signing in does not count (see
+// `mcp_options_set_request_timeout_ms`).
+mcp_result mcp_call_options_set_timeout_ms(struct mcp_call_options *options,
+                                           uint64_t timeout_ms);
+
+// Cancel the calls running with these options, and every later call made with them: each
+// returns `MCP_RESULT_CANCELLED` promptly, the server is told where the protocol allows, and
+// the client stays usable. Other calls of the same client are not affected. Never blocks:
+// callable from any thread, callbacks included.
+mcp_result mcp_call_options_cancel(struct mcp_call_options *options);
+
+// Whether `mcp_call_options_cancel` was called on these options (false for NULL).
+bool mcp_call_options_is_cancelled(const struct mcp_call_options *options);
+
 // Make a client from `options` without connecting (no network). Use it to sign in first with
 // `mcp_authorize_begin` / `mcp_authorize_complete` or `mcp_authorize`, then `mcp_connect`.
 // `*client_out` is written on success only.
@@ -363,11 +397,14 @@ mcp_result mcp_client_create(const struct mcp_options *options,
 // handshake (signing in first if the server asks and the client uses OAuth). Connecting a
 // connected client does nothing.
 mcp_result mcp_connect(struct mcp_client *client,
+                       const struct mcp_call_options *call_options,
                        struct mcp_error **error_out);
 
-// Make a client from `options` and connect it (`mcp_client_create` then `mcp_connect`).
-// `*client_out` is written on success only; on failure nothing is kept.
+// Make a client from `options` and connect it (`mcp_client_create` then `mcp_connect`)
+// within `call_options` (NULL: no limit but the client's timeouts). `*client_out` is written
+// on success only; on failure nothing is kept.
 mcp_result mcp_client_new(const struct mcp_options *options,
+                          const struct mcp_call_options *call_options,
                           struct mcp_client **client_out,
                           struct mcp_error **error_out);
 
@@ -378,21 +415,15 @@ mcp_result mcp_client_new(const struct mcp_options *options,
 // returned.
 void mcp_client_free(struct mcp_client *client);
 
-// Send any JSON-RPC request: `method` with `params_json` (a JSON object, or NULL for none);
-// on success `*result_json_out` is the result as JSON text (free with `mcp_string_free`).
+// Send any JSON-RPC request: `method` with `params_json` (a JSON object, or NULL for none)
+// within `call_options` (NULL: the client's defaults); on success `*result_json_out` is the
+// result as JSON text (free with `mcp_string_free`).
 mcp_result mcp_call(struct mcp_client *client,
                     const char *method,
                     const char *params_json,
+                    const struct mcp_call_options *call_options,
                     char **result_json_out,
                     struct mcp_error **error_out);
-
-// `mcp_call` with its own timeout in milliseconds (0: the client's default).
-mcp_result mcp_call_with_timeout(struct mcp_client *client,
-                                 const char *method,
-                                 const char *params_json,
-                                 uint64_t timeout_ms,
-                                 char **result_json_out,
-                                 struct mcp_error **error_out);
 
 // `tools/call`: `arguments_json` is a JSON object (NULL: `{}`); on success `*result_json_out`
 // is the `CallToolResult` (a tool that failed is a result with `"isError": true`, not an
@@ -400,27 +431,32 @@ mcp_result mcp_call_with_timeout(struct mcp_client *client,
 mcp_result mcp_call_tool(struct mcp_client *client,
                          const char *name,
                          const char *arguments_json,
+                         const struct mcp_call_options *call_options,
                          char **result_json_out,
                          struct mcp_error **error_out);
 
 // Every tool (all pages of `tools/list`), as a JSON array.
 mcp_result mcp_list_tools(struct mcp_client *client,
+                          const struct mcp_call_options *call_options,
                           char **tools_json_out,
                           struct mcp_error **error_out);
 
 // Every resource (all pages of `resources/list`), as a JSON array.
 mcp_result mcp_list_resources(struct mcp_client *client,
+                              const struct mcp_call_options *call_options,
                               char **resources_json_out,
                               struct mcp_error **error_out);
 
 // Every prompt (all pages of `prompts/list`), as a JSON array.
 mcp_result mcp_list_prompts(struct mcp_client *client,
+                            const struct mcp_call_options *call_options,
                             char **prompts_json_out,
                             struct mcp_error **error_out);
 
 // `resources/read` of `uri`; on success `*result_json_out` is the result (its `contents`).
 mcp_result mcp_read_resource(struct mcp_client *client,
                              const char *uri,
+                             const struct mcp_call_options *call_options,
                              char **result_json_out,
                              struct mcp_error **error_out);
 
@@ -428,11 +464,13 @@ mcp_result mcp_read_resource(struct mcp_client *client,
 mcp_result mcp_get_prompt(struct mcp_client *client,
                           const char *name,
                           const char *arguments_json,
+                          const struct mcp_call_options *call_options,
                           char **result_json_out,
                           struct mcp_error **error_out);
 
 // `ping`.
 mcp_result mcp_ping(struct mcp_client *client,
+                    const struct mcp_call_options *call_options,
                     struct mcp_error **error_out);
 
 // What the handshake settled, as a JSON object: `protocolVersion`, `transport`
@@ -446,6 +484,7 @@ mcp_result mcp_server_info(struct mcp_client *client,
 // stdio server. Later calls fail with `MCP_RESULT_CLOSED`. Closing twice, or a client that
 // never connected, is fine.
 mcp_result mcp_close(struct mcp_client *client,
+                     const struct mcp_call_options *call_options,
                      struct mcp_error **error_out);
 
 // Cancel every call of this client in flight now (they fail with `MCP_RESULT_CANCELLED`;
@@ -457,6 +496,7 @@ mcp_result mcp_cancel(struct mcp_client *client);
 // waiting for the server to ask; the presenter shows the URL if the user is needed.
 // `MCP_RESULT_INVALID_ARGUMENT` for a client without OAuth.
 mcp_result mcp_authorize(struct mcp_client *client,
+                         const struct mcp_call_options *call_options,
                          struct mcp_error **error_out);
 
 // OAuth, step one of the sign-in without callbacks: discover the authorization server,
@@ -464,6 +504,7 @@ mcp_result mcp_authorize(struct mcp_client *client,
 // the user to in `*url_out` (free with `mcp_string_free`).
 mcp_result mcp_authorize_begin(struct mcp_client *client,
                                const char *redirect_uri,
+                               const struct mcp_call_options *call_options,
                                char **url_out,
                                struct mcp_error **error_out);
 
@@ -471,6 +512,7 @@ mcp_result mcp_authorize_begin(struct mcp_client *client,
 // and `state`); checks it and obtains the tokens (saved in the store).
 mcp_result mcp_authorize_complete(struct mcp_client *client,
                                   const char *redirect_url,
+                                  const struct mcp_call_options *call_options,
                                   struct mcp_error **error_out);
 
 // OAuth: what is held now, as a JSON object without secrets (`issuer`, `client_id`,
@@ -482,6 +524,7 @@ mcp_result mcp_auth_status(struct mcp_client *client,
 // OAuth: revoke the tokens at the server (when it supports it), forget them and delete the
 // stored entry (locally even when revocation fails; that failure is then returned).
 mcp_result mcp_logout(struct mcp_client *client,
+                      const struct mcp_call_options *call_options,
                       struct mcp_error **error_out);
 
 // The code of the failure (`MCP_RESULT_NULL_ARGUMENT` for a NULL `error`).
@@ -643,8 +686,8 @@ mcp_result mcp_options_set_presenter(struct mcp_options *options,
 mcp_result mcp_options_set_headless_presenter(struct mcp_options *options,
                                               bool enabled);
 
-// The default timeout of each request (default 60 s; `mcp_call_with_timeout` overrides it
-// per call).
+// The default timeout of each request (default 60 s; `mcp_call_options_set_timeout_ms`
+// overrides it per call). Time spent signing in does not count against it.
 mcp_result mcp_options_set_request_timeout_ms(struct mcp_options *options,
                                               uint64_t timeout_ms);
 

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use mcp_client::{Client, Error, ErrorKind, RpcError};
+use mcp_client::{Client, Error, ErrorKind, RequestOptions, RpcError};
 use mcp_test_server::TestServer;
 use serde_json::{json, Value};
 
@@ -129,6 +129,47 @@ async fn never_answering_discover_fails_connect_with_timeout() {
         .expect_err("the probe never returns");
     assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
     assert!(started.elapsed() < Duration::from_millis(1200));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_is_bounded_and_cancelled_by_its_options() {
+    let server = default_server().await;
+    let config = builder(&server.faulty_url("never"))
+        .request_timeout(Duration::from_secs(30))
+        .build();
+    // Its own timeout, far shorter than the requests'.
+    let started = Instant::now();
+    let e = Client::connect_with(
+        config.clone(),
+        &RequestOptions::timeout(Duration::from_millis(300)),
+    )
+    .await
+    .expect_err("the server never answers");
+    assert!(
+        matches!(&e, Error::Timeout { method, .. } if method == "connect"),
+        "{e:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // Its own token, fired from elsewhere.
+    let token = mcp_client::CancellationToken::new();
+    let fire = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        fire.cancel();
+    });
+    let opts = RequestOptions {
+        cancel: Some(token),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let e = Client::connect_with(config, &opts)
+        .await
+        .expect_err("cancelled");
+    assert!(
+        matches!(&e, Error::Cancelled { method } if method == "connect"),
+        "{e:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

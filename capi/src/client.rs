@@ -3,7 +3,6 @@
 use std::ffi::c_char;
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -12,6 +11,7 @@ use super::boundary::{
     boundary, non_null, object_arg, opt_str_arg, out_string, raw_params_arg, str_arg, write_out,
     Failure, FfiResult,
 };
+use super::call_options::{call_options_ref, mcp_call_options};
 use super::error::{mcp_error, mcp_result};
 use super::foreign::{in_callback, Revoke};
 use super::options::{mcp_options, options_ref};
@@ -60,8 +60,8 @@ impl mcp_client {
         })
     }
 
-    /// Connect once; later calls return at once.
-    fn connect(&self) -> FfiResult {
+    /// Connect once, within `call`; later calls return at once.
+    fn connect(&self, call: Option<&mcp_call_options>) -> FfiResult {
         allow_blocking()?;
         let _one = self.connecting.lock().unwrap_or_else(|p| p.into_inner());
         if self
@@ -73,10 +73,8 @@ impl mcp_client {
             return Ok(());
         }
         let config = self.config.clone();
-        let token = self.token();
-        let client = block(cancellable(&token, "connect", async move {
-            Client::connect(config).await
-        }))?;
+        let (opts, _guard) = mcp_call_options::begin_call(call, &self.token());
+        let client = block(async move { Client::connect_with(config, &opts).await })?;
         *self.core.write().unwrap_or_else(|p| p.into_inner()) = Some(client);
         Ok(())
     }
@@ -113,17 +111,21 @@ fn block<T>(fut: impl Future<Output = Result<T, Error>>) -> FfiResult<T> {
     rt.block_on(fut).map_err(Failure::from)
 }
 
-/// `fut`, or `Cancelled` when `token` fires first.
-async fn cancellable<T>(
-    token: &CancellationToken,
-    what: &str,
-    fut: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    tokio::select! {
-        biased;
-        r = fut => r,
-        () = token.cancelled() => Err(Error::Cancelled { method: what.to_owned() }),
-    }
+/// Run one call of `c` within `call` (NULL: the client's defaults): `f` gets the core's
+/// request options (the call's timeout, and a token that `mcp_cancel` and
+/// `mcp_call_options_cancel` both fire).
+fn run<T, Fut>(
+    c: &mcp_client,
+    call: *const mcp_call_options,
+    f: impl FnOnce(RequestOptions) -> Fut,
+) -> FfiResult<T>
+where
+    Fut: Future<Output = Result<T, Error>>,
+{
+    // SAFETY: NULL or live call options (the caller's contract).
+    let call = unsafe { call_options_ref(call) };
+    let (opts, _guard) = mcp_call_options::begin_call(call, &c.token());
+    block(f(opts))
 }
 
 /// A client as a reference (NULL: `NULL_ARGUMENT`).
@@ -201,19 +203,22 @@ fn create(o: &mcp_options) -> FfiResult<*mut mcp_client> {
 #[no_mangle]
 pub unsafe extern "C" fn mcp_connect(
     client: *mut mcp_client,
+    call_options: *const mcp_call_options,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     boundary(error_out, || {
-        // SAFETY: NULL or a live client.
-        unsafe { client_ref(client) }?.connect()
+        // SAFETY: NULL or a live client; NULL or live call options.
+        unsafe { client_ref(client)?.connect(call_options_ref(call_options)) }
     })
 }
 
-/// Make a client from `options` and connect it (`mcp_client_create` then `mcp_connect`).
-/// `*client_out` is written on success only; on failure nothing is kept.
+/// Make a client from `options` and connect it (`mcp_client_create` then `mcp_connect`)
+/// within `call_options` (NULL: no limit but the client's timeouts). `*client_out` is written
+/// on success only; on failure nothing is kept.
 #[no_mangle]
 pub unsafe extern "C" fn mcp_client_new(
     options: *const mcp_options,
+    call_options: *const mcp_call_options,
     client_out: *mut *mut mcp_client,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
@@ -223,8 +228,10 @@ pub unsafe extern "C" fn mcp_client_new(
         non_null(client_out, "client_out")?;
         allow_blocking()?;
         let p = create(o)?;
+        // SAFETY: NULL or live call options.
+        let call = unsafe { call_options_ref(call_options) };
         // SAFETY: `p` is the client just made.
-        if let Err(e) = unsafe { &*p }.connect() {
+        if let Err(e) = unsafe { &*p }.connect(call) {
             CLIENTS.remove(p);
             // SAFETY: made above, never handed out.
             drop_client(unsafe { Box::from_raw(p) });
@@ -251,48 +258,15 @@ pub unsafe extern "C" fn mcp_client_free(client: *mut mcp_client) {
     })
 }
 
-/// Send any JSON-RPC request: `method` with `params_json` (a JSON object, or NULL for none);
-/// on success `*result_json_out` is the result as JSON text (free with `mcp_string_free`).
+/// Send any JSON-RPC request: `method` with `params_json` (a JSON object, or NULL for none)
+/// within `call_options` (NULL: the client's defaults); on success `*result_json_out` is the
+/// result as JSON text (free with `mcp_string_free`).
 #[no_mangle]
 pub unsafe extern "C" fn mcp_call(
     client: *mut mcp_client,
     method: *const c_char,
     params_json: *const c_char,
-    result_json_out: *mut *mut c_char,
-    error_out: *mut *mut mcp_error,
-) -> mcp_result {
-    // SAFETY: forwarded arguments.
-    unsafe { call(client, method, params_json, 0, result_json_out, error_out) }
-}
-
-/// `mcp_call` with its own timeout in milliseconds (0: the client's default).
-#[no_mangle]
-pub unsafe extern "C" fn mcp_call_with_timeout(
-    client: *mut mcp_client,
-    method: *const c_char,
-    params_json: *const c_char,
-    timeout_ms: u64,
-    result_json_out: *mut *mut c_char,
-    error_out: *mut *mut mcp_error,
-) -> mcp_result {
-    // SAFETY: forwarded arguments.
-    unsafe {
-        call(
-            client,
-            method,
-            params_json,
-            timeout_ms,
-            result_json_out,
-            error_out,
-        )
-    }
-}
-
-unsafe fn call(
-    client: *mut mcp_client,
-    method: *const c_char,
-    params_json: *const c_char,
-    timeout_ms: u64,
+    call_options: *const mcp_call_options,
     result_json_out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
@@ -308,11 +282,9 @@ unsafe fn call(
         let params = raw_params_arg(params, "params_json")?;
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let opts = RequestOptions {
-            timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms)),
-            cancel: Some(c.token()),
-        };
-        let raw = block(core.request_raw(method, params.as_deref(), opts))?;
+        let raw = run(c, call_options, |opts| async move {
+            core.request_raw(method, params.as_deref(), opts).await
+        })?;
         // SAFETY: checked non-NULL.
         unsafe { give(result_json_out, raw.get()) }
     })
@@ -326,6 +298,7 @@ pub unsafe extern "C" fn mcp_call_tool(
     client: *mut mcp_client,
     name: *const c_char,
     arguments_json: *const c_char,
+    call_options: *const mcp_call_options,
     result_json_out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
@@ -345,19 +318,18 @@ pub unsafe extern "C" fn mcp_call_tool(
         });
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let opts = RequestOptions {
-            timeout: None,
-            cancel: Some(c.token()),
-        };
-        let raw = block(core.call_tool_raw(name, &args, opts))?;
+        let raw = run(c, call_options, |opts| async move {
+            core.call_tool_raw(name, &args, opts).await
+        })?;
         // SAFETY: checked non-NULL.
         unsafe { give(result_json_out, raw.get()) }
     })
 }
 
-/// A call without arguments returning JSON, cancellable with `mcp_cancel`.
+/// A call without arguments returning JSON, within `call_options`.
 unsafe fn simple<F, Fut, T>(
     client: *mut mcp_client,
+    call_options: *const mcp_call_options,
     out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
     f: F,
@@ -372,13 +344,9 @@ where
         let c = unsafe { client_ref(client) }?;
         non_null(out, "json_out")?;
         let core = c.connected()?;
-        // The core request carries the client's cancel token: a cancelled call is also
+        // The core request carries the call's cancel token: a cancelled call is also
         // cancelled at the server (`notifications/cancelled` where the protocol has it).
-        let opts = RequestOptions {
-            timeout: None,
-            cancel: Some(c.token()),
-        };
-        let v = block(f(core, opts))?;
+        let v = run(c, call_options, |opts| f(core, opts))?;
         // SAFETY: checked non-NULL.
         unsafe { give(out, &to_json(&v)?) }
     })
@@ -388,14 +356,19 @@ where
 #[no_mangle]
 pub unsafe extern "C" fn mcp_list_tools(
     client: *mut mcp_client,
+    call_options: *const mcp_call_options,
     tools_json_out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     // SAFETY: forwarded arguments.
     unsafe {
-        simple(client, tools_json_out, error_out, |c, o| async move {
-            c.list_tools_with(o).await
-        })
+        simple(
+            client,
+            call_options,
+            tools_json_out,
+            error_out,
+            |c, o| async move { c.list_tools_with(o).await },
+        )
     }
 }
 
@@ -403,14 +376,19 @@ pub unsafe extern "C" fn mcp_list_tools(
 #[no_mangle]
 pub unsafe extern "C" fn mcp_list_resources(
     client: *mut mcp_client,
+    call_options: *const mcp_call_options,
     resources_json_out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     // SAFETY: forwarded arguments.
     unsafe {
-        simple(client, resources_json_out, error_out, |c, o| async move {
-            c.list_resources_with(o).await
-        })
+        simple(
+            client,
+            call_options,
+            resources_json_out,
+            error_out,
+            |c, o| async move { c.list_resources_with(o).await },
+        )
     }
 }
 
@@ -418,14 +396,19 @@ pub unsafe extern "C" fn mcp_list_resources(
 #[no_mangle]
 pub unsafe extern "C" fn mcp_list_prompts(
     client: *mut mcp_client,
+    call_options: *const mcp_call_options,
     prompts_json_out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     // SAFETY: forwarded arguments.
     unsafe {
-        simple(client, prompts_json_out, error_out, |c, o| async move {
-            c.list_prompts_with(o).await
-        })
+        simple(
+            client,
+            call_options,
+            prompts_json_out,
+            error_out,
+            |c, o| async move { c.list_prompts_with(o).await },
+        )
     }
 }
 
@@ -434,6 +417,7 @@ pub unsafe extern "C" fn mcp_list_prompts(
 pub unsafe extern "C" fn mcp_read_resource(
     client: *mut mcp_client,
     uri: *const c_char,
+    call_options: *const mcp_call_options,
     result_json_out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
@@ -442,11 +426,9 @@ pub unsafe extern "C" fn mcp_read_resource(
         let (c, uri) = unsafe { (client_ref(client)?, str_arg(uri, "uri")?) };
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let opts = RequestOptions {
-            timeout: None,
-            cancel: Some(c.token()),
-        };
-        let v = block(core.read_resource_with(uri, opts))?;
+        let v = run(c, call_options, |opts| async move {
+            core.read_resource_with(uri, opts).await
+        })?;
         // SAFETY: checked non-NULL.
         unsafe { give(result_json_out, &to_json(&v)?) }
     })
@@ -458,6 +440,7 @@ pub unsafe extern "C" fn mcp_get_prompt(
     client: *mut mcp_client,
     name: *const c_char,
     arguments_json: *const c_char,
+    call_options: *const mcp_call_options,
     result_json_out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
@@ -473,11 +456,9 @@ pub unsafe extern "C" fn mcp_get_prompt(
         let args = object_arg(args, "arguments_json")?;
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let opts = RequestOptions {
-            timeout: None,
-            cancel: Some(c.token()),
-        };
-        let v = block(core.get_prompt_with(name, args, opts))?;
+        let v = run(c, call_options, |opts| async move {
+            core.get_prompt_with(name, args, opts).await
+        })?;
         // SAFETY: checked non-NULL.
         unsafe { give(result_json_out, &to_json(&v)?) }
     })
@@ -487,17 +468,16 @@ pub unsafe extern "C" fn mcp_get_prompt(
 #[no_mangle]
 pub unsafe extern "C" fn mcp_ping(
     client: *mut mcp_client,
+    call_options: *const mcp_call_options,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     boundary(error_out, || {
         // SAFETY: NULL or a live client.
         let c = unsafe { client_ref(client) }?;
         let core = c.connected()?;
-        let opts = RequestOptions {
-            timeout: None,
-            cancel: Some(c.token()),
-        };
-        block(core.request_with("ping", None, opts)).map(|_| ())
+        run(c, call_options, |opts| async move {
+            core.request_with("ping", None, opts).await.map(|_| ())
+        })
     })
 }
 
@@ -532,6 +512,7 @@ pub unsafe extern "C" fn mcp_server_info(
 #[no_mangle]
 pub unsafe extern "C" fn mcp_close(
     client: *mut mcp_client,
+    call_options: *const mcp_call_options,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     boundary(error_out, || {
@@ -539,7 +520,9 @@ pub unsafe extern "C" fn mcp_close(
         let c = unsafe { client_ref(client) }?;
         let core = c.core.read().unwrap_or_else(|p| p.into_inner()).clone();
         match core {
-            Some(core) => block(core.close()),
+            Some(core) => run(c, call_options, |opts| async move {
+                opts.bound("close", core.close()).await
+            }),
             None => Ok(()),
         }
     })
@@ -566,16 +549,17 @@ pub unsafe extern "C" fn mcp_cancel(client: *mut mcp_client) -> mcp_result {
 #[no_mangle]
 pub unsafe extern "C" fn mcp_authorize(
     client: *mut mcp_client,
+    call_options: *const mcp_call_options,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     boundary(error_out, || {
         // SAFETY: NULL or a live client.
         let c = unsafe { client_ref(client) }?;
         let p = c.oauth()?;
-        let token = c.token();
-        block(cancellable(&token, "authorize", async move {
-            p.authorize().await.map_err(Error::OAuth)
-        }))
+        run(c, call_options, |opts| async move {
+            let signed_in = async { p.authorize().await.map_err(Error::OAuth) };
+            opts.bound("authorize", signed_in).await
+        })
     })
 }
 
@@ -586,6 +570,7 @@ pub unsafe extern "C" fn mcp_authorize(
 pub unsafe extern "C" fn mcp_authorize_begin(
     client: *mut mcp_client,
     redirect_uri: *const c_char,
+    call_options: *const mcp_call_options,
     url_out: *mut *mut c_char,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
@@ -597,10 +582,10 @@ pub unsafe extern "C" fn mcp_authorize_begin(
         let redirect = Url::parse(redirect_uri)
             .map_err(|e| Failure::invalid(format!("`redirect_uri` does not parse: {e}")))?;
         let p = c.oauth()?;
-        let token = c.token();
-        let url = block(cancellable(&token, "authorize", async move {
-            p.begin_authorization(&redirect).await.map_err(Error::OAuth)
-        }))?;
+        let url = run(c, call_options, |opts| async move {
+            let begun = async { p.begin_authorization(&redirect).await.map_err(Error::OAuth) };
+            opts.bound("authorize", begun).await
+        })?;
         // SAFETY: checked non-NULL.
         unsafe { give(url_out, url.as_str()) }
     })
@@ -612,6 +597,7 @@ pub unsafe extern "C" fn mcp_authorize_begin(
 pub unsafe extern "C" fn mcp_authorize_complete(
     client: *mut mcp_client,
     redirect_url: *const c_char,
+    call_options: *const mcp_call_options,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     boundary(error_out, || {
@@ -621,12 +607,14 @@ pub unsafe extern "C" fn mcp_authorize_complete(
         let redirect = Url::parse(redirect_url)
             .map_err(|e| Failure::invalid(format!("`redirect_url` does not parse: {e}")))?;
         let p = c.oauth()?;
-        let token = c.token();
-        block(cancellable(&token, "authorize", async move {
-            p.complete_authorization(&redirect)
-                .await
-                .map_err(Error::OAuth)
-        }))
+        run(c, call_options, |opts| async move {
+            let completed = async {
+                p.complete_authorization(&redirect)
+                    .await
+                    .map_err(Error::OAuth)
+            };
+            opts.bound("authorize", completed).await
+        })
     })
 }
 
@@ -653,12 +641,16 @@ pub unsafe extern "C" fn mcp_auth_status(
 #[no_mangle]
 pub unsafe extern "C" fn mcp_logout(
     client: *mut mcp_client,
+    call_options: *const mcp_call_options,
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     boundary(error_out, || {
         // SAFETY: NULL or a live client.
         let c = unsafe { client_ref(client) }?;
         let p = c.oauth()?;
-        block(async move { p.logout().await.map_err(Error::OAuth) })
+        run(c, call_options, |opts| async move {
+            let out = async { p.logout().await.map_err(Error::OAuth) };
+            opts.bound("logout", out).await
+        })
     })
 }

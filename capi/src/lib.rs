@@ -18,6 +18,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod boundary;
+pub mod call_options;
 pub mod callbacks;
 pub mod client;
 pub mod error;
@@ -30,6 +31,7 @@ mod tests;
 
 use std::ffi::c_char;
 
+pub use call_options::mcp_call_options;
 pub use callbacks::{
     mcp_auth_event_fn, mcp_free_fn, mcp_notification_fn, mcp_presenter_fn, mcp_request_fn,
     mcp_store_load_fn, mcp_store_remove_fn, mcp_store_save_fn,

@@ -670,8 +670,8 @@ pub unsafe extern "C" fn mcp_options_set_headless_presenter(
     })
 }
 
-/// The default timeout of each request (default 60 s; `mcp_call_with_timeout` overrides it
-/// per call).
+/// The default timeout of each request (default 60 s; `mcp_call_options_set_timeout_ms`
+/// overrides it per call). Time spent signing in does not count against it.
 #[no_mangle]
 pub unsafe extern "C" fn mcp_options_set_request_timeout_ms(
     options: *mut mcp_options,

@@ -47,13 +47,13 @@ int main(int argc, char **argv) {
 
     mcp_client *client = NULL;
     mcp_error *err = NULL;
-    rc = mcp_client_new(options, &client, &err);
+    rc = mcp_client_new(options, NULL, &client, &err);
     mcp_options_free(options); /* the client keeps what it needs */
     if (rc != MCP_RESULT_OK) return fail("connect", rc, err);
 
     int status = 0;
     char *json = NULL;
-    rc = mcp_list_tools(client, &json, &err);
+    rc = mcp_list_tools(client, NULL, &json, &err);
     if (rc == MCP_RESULT_OK) {
         printf("tools: %s\n", json);
         mcp_string_free(json);
@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
         err = NULL;
     }
 
-    rc = mcp_call_tool(client, tool, args, &json, &err);
+    rc = mcp_call_tool(client, tool, args, NULL, &json, &err);
     if (rc == MCP_RESULT_OK) {
         printf("%s: %s\n", tool, json);
         mcp_string_free(json);
@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
         err = NULL;
     }
 
-    mcp_close(client, NULL); /* ends the session */
+    mcp_close(client, NULL, NULL); /* ends the session */
     mcp_client_free(client);
     return status;
 }

@@ -52,6 +52,37 @@ impl RequestOptions {
             cancel: None,
         }
     }
+
+    /// Run `fut` (work that is not one request: connecting, signing in, logging out) within
+    /// these options: [`Error::Timeout`] when the timeout runs out first, [`Error::Cancelled`]
+    /// when the token fires first (the work is dropped). `what` names it in those errors.
+    pub async fn bound<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let timed = async {
+            match self.timeout {
+                Some(after) => {
+                    tokio::time::timeout(after, fut)
+                        .await
+                        .map_err(|_| Error::Timeout {
+                            method: what.to_owned(),
+                            after,
+                        })?
+                }
+                None => fut.await,
+            }
+        };
+        match &self.cancel {
+            Some(token) => tokio::select! {
+                biased;
+                () = token.cancelled() => Err(Error::Cancelled { method: what.to_owned() }),
+                r = timed => r,
+            },
+            None => timed.await,
+        }
+    }
 }
 
 enum Conn {
@@ -121,6 +152,12 @@ impl Client {
     /// A builder for an HTTP server.
     pub fn builder(url: &str) -> Result<crate::ClientBuilder> {
         crate::ClientBuilder::http(url)
+    }
+
+    /// [`Client::connect`] within `opts`: its timeout bounds the whole connect (a sign-in the
+    /// server asks for included), its token cancels it.
+    pub async fn connect_with(config: ClientConfig, opts: &RequestOptions) -> Result<Client> {
+        opts.bound("connect", Client::connect(config)).await
     }
 
     /// Connect with `config`: start the transport and complete the handshake.

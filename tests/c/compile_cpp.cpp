@@ -17,7 +17,7 @@ int main() {
     mcp_client *c = nullptr;
     mcp_error *err = nullptr;
     // No server set: refused, with details.
-    mcp_result made = mcp_client_new(o, &c, &err);
+    mcp_result made = mcp_client_new(o, NULL, &c, &err);
     std::printf("mcp-client %s (header %d.%d.%d): %s\n", v, MCP_VERSION_MAJOR, MCP_VERSION_MINOR,
                 MCP_VERSION_PATCH, mcp_error_message(err));
     mcp_error_free(err);

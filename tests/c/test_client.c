@@ -15,7 +15,7 @@ static mcp_client *connect_default(void) {
     mcp_options *o = url_options();
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     mcp_error_free(err);
     mcp_options_free(o);
     return c;
@@ -44,7 +44,7 @@ static void test_free_null_and_twice(void) {
     mcp_options_free(o);
     mcp_options_free(o);
     mcp_error *err = NULL;
-    CHECK_RC(mcp_client_new(NULL, NULL, &err), MCP_RESULT_NULL_ARGUMENT, err);
+    CHECK_RC(mcp_client_new(NULL, NULL, NULL, &err), MCP_RESULT_NULL_ARGUMENT, err);
     CHECK(err != NULL);
     mcp_error_free(err);
     mcp_error_free(err);
@@ -94,19 +94,19 @@ static void test_option_errors(void) {
     /* No server set: the client cannot be made; the out-parameter stays as it was. */
     mcp_client *c = (mcp_client *)&server;
     mcp_error *err = NULL;
-    CHECK_RC(mcp_client_new(o, &c, &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_INVALID_ARGUMENT, err);
     CHECK(c == (mcp_client *)&server);
     CHECK(err != NULL && mcp_error_code(err) == MCP_RESULT_INVALID_ARGUMENT);
     CHECK(err != NULL && h_contains(mcp_error_message(err), "no server"));
     mcp_error_free(err);
     err = NULL;
-    CHECK_RC(mcp_client_new(o, NULL, &err), MCP_RESULT_NULL_ARGUMENT, err);
+    CHECK_RC(mcp_client_new(o, NULL, NULL, &err), MCP_RESULT_NULL_ARGUMENT, err);
     CHECK(err != NULL && h_contains(mcp_error_message(err), "client_out"));
     mcp_error_free(err);
     /* Bearer mode needs a token. */
     CHECK_OK(mcp_options_set_url(o, server.url), NULL);
     CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_BEARER), NULL);
-    CHECK_RC(mcp_client_new(o, &c, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_client_new(o, NULL, &c, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
     mcp_options_free(o);
 }
 
@@ -116,42 +116,42 @@ static void test_call_argument_errors(void) {
     char *out = (char *)"untouched";
     char *const untouched = out;
     mcp_error *err = NULL;
-    CHECK_RC(mcp_call(NULL, "ping", NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_call(c, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_call(c, "ping", NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_call(c, bad_utf8, NULL, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(mcp_call(c, "tools/list", bad_utf8, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(mcp_call(c, "tools/list", "{\"cursor\":", &out, &err), MCP_RESULT_INVALID_JSON, err);
+    CHECK_RC(mcp_call(NULL, "ping", NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call(c, NULL, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call(c, "ping", NULL, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call(c, bad_utf8, NULL, NULL, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_call(c, "tools/list", bad_utf8, NULL, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_call(c, "tools/list", "{\"cursor\":", NULL, &out, &err), MCP_RESULT_INVALID_JSON, err);
     CHECK(err != NULL && mcp_error_code(err) == MCP_RESULT_INVALID_JSON);
     CHECK(err != NULL && h_contains(mcp_error_message(err), "params_json"));
     mcp_error_free(err);
-    CHECK_RC(mcp_call(c, "tools/list", "[1,2]", &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_call_tool(c, NULL, "{}", &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_call_tool(c, "echo", "{\"text\": }", &out, NULL), MCP_RESULT_INVALID_JSON, NULL);
-    CHECK_RC(mcp_call_tool(c, "echo", "\"text\"", &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_call_tool(c, bad_utf8, "{}", &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(mcp_call_tool(c, "echo", "{}", NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_list_tools(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_list_tools(NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_list_resources(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_list_prompts(NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_read_resource(c, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_read_resource(c, bad_utf8, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(mcp_get_prompt(c, "greet", "{", &out, NULL), MCP_RESULT_INVALID_JSON, NULL);
-    CHECK_RC(mcp_get_prompt(c, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_ping(NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call(c, "tools/list", "[1,2]", NULL, &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_call_tool(c, NULL, "{}", NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call_tool(c, "echo", "{\"text\": }", NULL, &out, NULL), MCP_RESULT_INVALID_JSON, NULL);
+    CHECK_RC(mcp_call_tool(c, "echo", "\"text\"", NULL, &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_call_tool(c, bad_utf8, "{}", NULL, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_call_tool(c, "echo", "{}", NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_list_tools(c, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_list_tools(NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_list_resources(c, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_list_prompts(NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_read_resource(c, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_read_resource(c, bad_utf8, NULL, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_get_prompt(c, "greet", "{", NULL, &out, NULL), MCP_RESULT_INVALID_JSON, NULL);
+    CHECK_RC(mcp_get_prompt(c, NULL, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_ping(NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
     CHECK_RC(mcp_server_info(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_close(NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_close(NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
     CHECK_RC(mcp_cancel(NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_connect(NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_authorize(NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_authorize_begin(c, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_authorize_complete(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_connect(NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_authorize(NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_authorize_begin(c, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_authorize_complete(c, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
     CHECK_RC(mcp_auth_status(c, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
     /* Not an OAuth client. */
-    CHECK_RC(mcp_authorize(c, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_authorize(c, NULL, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
     CHECK_RC(mcp_auth_status(c, &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_authorize_begin(c, "http://127.0.0.1:9/cb", &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_authorize_begin(c, "http://127.0.0.1:9/cb", NULL, &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
     /* No out-parameter was written by any failure. */
     CHECK(out == untouched);
     mcp_client_free(c);
@@ -161,33 +161,33 @@ static void test_tools_json(void) {
     mcp_client *c = connect_default();
     char *out = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_call_tool(c, "echo", "{\"text\":\"h\\u00e9llo \\\"C\\\"\"}", &out, &err), err);
+    CHECK_OK(mcp_call_tool(c, "echo", "{\"text\":\"h\\u00e9llo \\\"C\\\"\"}", NULL, &out, &err), err);
     CHECK(h_contains(out, "h\xc3\xa9llo \\\"C\\\""));
     mcp_string_free(out);
     out = NULL;
-    CHECK_OK(mcp_call_tool(c, "add", "{\"a\":2,\"b\":40}", &out, &err), err);
+    CHECK_OK(mcp_call_tool(c, "add", "{\"a\":2,\"b\":40}", NULL, &out, &err), err);
     CHECK(h_contains(out, "\"structuredContent\"") && h_contains(out, "42"));
     mcp_string_free(out);
     out = NULL;
     /* A tool that fails is a result with isError, not an error. */
-    CHECK_OK(mcp_call_tool(c, "fail", NULL, &out, &err), err);
+    CHECK_OK(mcp_call_tool(c, "fail", NULL, NULL, &out, &err), err);
     CHECK(h_contains(out, "\"isError\":true"));
     mcp_string_free(out);
     out = NULL;
     /* mcp_call with raw JSON. */
-    CHECK_OK(mcp_call(c, "tools/call", "{\"name\":\"echo\",\"arguments\":{\"text\":\"raw\"}}", &out, &err), err);
+    CHECK_OK(mcp_call(c, "tools/call", "{\"name\":\"echo\",\"arguments\":{\"text\":\"raw\"}}", NULL, &out, &err), err);
     CHECK(h_contains(out, "raw"));
     mcp_string_free(out);
     out = NULL;
     /* A JSON-RPC error from the server, with its code. */
-    CHECK_RC(mcp_call(c, "no/such/method", "{}", &out, &err), MCP_RESULT_RPC, err);
+    CHECK_RC(mcp_call(c, "no/such/method", "{}", NULL, &out, &err), MCP_RESULT_RPC, err);
     int64_t code = 0;
     CHECK(err != NULL && mcp_error_rpc_code(err, &code) && code == -32601);
     CHECK(err != NULL && mcp_error_oauth_error(err) == NULL);
     CHECK(out == NULL);
     mcp_error_free(err);
     err = NULL;
-    CHECK_RC(mcp_call_tool(c, "no_such_tool", "{}", &out, &err), MCP_RESULT_RPC, err);
+    CHECK_RC(mcp_call_tool(c, "no_such_tool", "{}", NULL, &out, &err), MCP_RESULT_RPC, err);
     CHECK(err != NULL && mcp_error_rpc_code(err, &code) && code == -32602);
     mcp_error_free(err);
     mcp_client_free(c);
@@ -197,7 +197,7 @@ static void test_list_tools(void) {
     mcp_client *c = connect_default();
     char *tools = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_list_tools(c, &tools, &err), err);
+    CHECK_OK(mcp_list_tools(c, NULL, &tools, &err), err);
     CHECK(tools != NULL && tools[0] == '[');
     CHECK(h_contains(tools, "\"name\":\"echo\"") && h_contains(tools, "\"name\":\"slow\""));
     CHECK(h_contains(tools, "inputSchema"));
@@ -209,23 +209,23 @@ static void test_resources_prompts_ping(void) {
     mcp_client *c = connect_default();
     char *out = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_list_resources(c, &out, &err), err);
+    CHECK_OK(mcp_list_resources(c, NULL, &out, &err), err);
     CHECK(h_contains(out, "test://hello"));
     mcp_string_free(out);
     out = NULL;
-    CHECK_OK(mcp_read_resource(c, "test://hello", &out, &err), err);
+    CHECK_OK(mcp_read_resource(c, "test://hello", NULL, &out, &err), err);
     CHECK(h_contains(out, "Hello, world!"));
     mcp_string_free(out);
     out = NULL;
-    CHECK_OK(mcp_list_prompts(c, &out, &err), err);
+    CHECK_OK(mcp_list_prompts(c, NULL, &out, &err), err);
     CHECK(h_contains(out, "greet"));
     mcp_string_free(out);
     out = NULL;
-    CHECK_OK(mcp_get_prompt(c, "greet", "{\"name\":\"Ada\"}", &out, &err), err);
+    CHECK_OK(mcp_get_prompt(c, "greet", "{\"name\":\"Ada\"}", NULL, &out, &err), err);
     CHECK(h_contains(out, "Ada"));
     mcp_string_free(out);
     out = NULL;
-    CHECK_OK(mcp_ping(c, &err), err);
+    CHECK_OK(mcp_ping(c, NULL, &err), err);
     CHECK_OK(mcp_server_info(c, &out, &err), err);
     CHECK(h_contains(out, "protocolVersion") && h_contains(out, "mcp-test-server"));
     mcp_string_free(out);
@@ -236,9 +236,9 @@ static void test_close(void) {
     mcp_client *c = connect_default();
     mcp_error *err = NULL;
     char *out = NULL;
-    CHECK_OK(mcp_close(c, &err), err);
-    CHECK_OK(mcp_close(c, &err), err);
-    CHECK_RC(mcp_call_tool(c, "echo", "{\"text\":\"x\"}", &out, &err), MCP_RESULT_CLOSED, err);
+    CHECK_OK(mcp_close(c, NULL, &err), err);
+    CHECK_OK(mcp_close(c, NULL, &err), err);
+    CHECK_RC(mcp_call_tool(c, "echo", "{\"text\":\"x\"}", NULL, &out, &err), MCP_RESULT_CLOSED, err);
     CHECK(err != NULL && mcp_error_code(err) == MCP_RESULT_CLOSED);
     mcp_error_free(err);
     mcp_client_free(c);
@@ -250,12 +250,12 @@ static void test_create_then_connect(void) {
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_create(o, &c, &err), err);
     mcp_options_free(o);
-    CHECK_RC(mcp_ping(c, &err), MCP_RESULT_NOT_CONNECTED, err);
+    CHECK_RC(mcp_ping(c, NULL, &err), MCP_RESULT_NOT_CONNECTED, err);
     mcp_error_free(err);
     err = NULL;
-    CHECK_OK(mcp_connect(c, &err), err);
-    CHECK_OK(mcp_connect(c, &err), err);
-    CHECK_OK(mcp_ping(c, &err), err);
+    CHECK_OK(mcp_connect(c, NULL, &err), err);
+    CHECK_OK(mcp_connect(c, NULL, &err), err);
+    CHECK_OK(mcp_ping(c, NULL, &err), err);
     mcp_client_free(c);
 }
 
@@ -265,7 +265,7 @@ static void test_connect_failure(void) {
     CHECK_OK(mcp_options_set_url(o, "http://127.0.0.1:1/mcp"), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_RC(mcp_client_new(o, &c, &err), MCP_RESULT_TRANSPORT, err);
+    CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_TRANSPORT, err);
     CHECK(c == NULL);
     CHECK(err != NULL && h_contains(mcp_error_message(err), "127.0.0.1:1"));
     mcp_error_free(err);
@@ -280,8 +280,8 @@ static void test_bearer_and_headers(void) {
     CHECK_OK(mcp_options_set_connect_timeout_ms(o, 5000), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
-    CHECK_OK(mcp_ping(c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
+    CHECK_OK(mcp_ping(c, NULL, &err), err);
     mcp_client_free(c);
     mcp_options_free(o);
 }
@@ -303,7 +303,7 @@ static void *worker(void *p) {
         snprintf(expect, sizeof expect, "t%d-c%d", a->index, i);
         snprintf(args, sizeof args, "{\"text\":\"%s\"}", expect);
         char *out = NULL;
-        if (mcp_call_tool(a->client, "echo", args, &out, NULL) == MCP_RESULT_OK && h_contains(out, expect))
+        if (mcp_call_tool(a->client, "echo", args, NULL, &out, NULL) == MCP_RESULT_OK && h_contains(out, expect))
             a->ok++;
         mcp_string_free(out);
     }
@@ -335,7 +335,7 @@ static void *slow_call(void *p) {
     slow_arg *a = p;
     char *out = NULL;
     double t0 = h_now();
-    a->rc = mcp_call_tool(a->client, "slow", "{\"ms\":10000}", &out, NULL);
+    a->rc = mcp_call_tool(a->client, "slow", "{\"ms\":10000}", NULL, &out, NULL);
     a->took = h_now() - t0;
     mcp_string_free(out);
     return NULL;
@@ -356,7 +356,7 @@ static void test_cancel_from_another_thread(void) {
     /* Calls after the cancel are not affected. */
     mcp_error *err = NULL;
     char *out = NULL;
-    CHECK_OK(mcp_call_tool(c, "slow", "{\"ms\":10}", &out, &err), err);
+    CHECK_OK(mcp_call_tool(c, "slow", "{\"ms\":10}", NULL, &out, &err), err);
     mcp_string_free(out);
     mcp_client_free(c);
 }
@@ -366,21 +366,102 @@ static void test_timeouts(void) {
     CHECK_OK(mcp_options_set_request_timeout_ms(o, 300), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     mcp_options_free(o);
     char *out = NULL;
     double t0 = h_now();
-    CHECK_RC(mcp_call_tool(c, "slow", "{\"ms\":5000}", &out, &err), MCP_RESULT_TIMEOUT, err);
+    CHECK_RC(mcp_call_tool(c, "slow", "{\"ms\":5000}", NULL, &out, &err), MCP_RESULT_TIMEOUT, err);
     CHECK(h_now() - t0 < 3.0);
     CHECK(err != NULL && h_contains(mcp_error_message(err), "timed out"));
     mcp_error_free(err);
     err = NULL;
     /* A per-call timeout, longer and shorter than the default. */
-    CHECK_OK(mcp_call_with_timeout(c, "tools/call", "{\"name\":\"slow\",\"arguments\":{\"ms\":500}}", 5000, &out, &err), err);
+    mcp_call_options *longer = mcp_call_options_new();
+    CHECK_OK(mcp_call_options_set_timeout_ms(longer, 5000), NULL);
+    CHECK_OK(mcp_call(c, "tools/call", "{\"name\":\"slow\",\"arguments\":{\"ms\":500}}", longer, &out, &err), err);
     mcp_string_free(out);
     out = NULL;
-    CHECK_RC(mcp_call_with_timeout(c, "tools/call", "{\"name\":\"slow\",\"arguments\":{\"ms\":5000}}", 100, &out, NULL), MCP_RESULT_TIMEOUT, NULL);
-    CHECK_OK(mcp_ping(c, &err), err);
+    mcp_call_options *shorter = mcp_call_options_new();
+    CHECK_OK(mcp_call_options_set_timeout_ms(shorter, 100), NULL);
+    t0 = h_now();
+    CHECK_RC(mcp_call_tool(c, "slow", "{\"ms\":5000}", shorter, &out, NULL), MCP_RESULT_TIMEOUT, NULL);
+    CHECK(h_now() - t0 < 2.0);
+    CHECK_RC(mcp_call_options_set_timeout_ms(NULL, 1), MCP_RESULT_NULL_ARGUMENT, NULL);
+    mcp_call_options_free(longer);
+    mcp_call_options_free(shorter);
+    mcp_call_options_free(shorter); /* a second free is ignored */
+    mcp_call_options_free(NULL);
+    CHECK_OK(mcp_ping(c, NULL, &err), err);
+    mcp_client_free(c);
+}
+
+/* Many threads on one client, each with its own call options; every other thread cancels
+ * only its own call: those end promptly with CANCELLED, the rest complete. */
+#define PER_CALL_THREADS 8
+
+typedef struct {
+    mcp_client *client;
+    mcp_call_options *call;
+    int cancel_mine;
+    mcp_result rc;
+    double took;
+} own_call_arg;
+
+static void *own_call(void *p) {
+    own_call_arg *a = p;
+    char *out = NULL;
+    double t0 = h_now();
+    /* The ones that are not cancelled finish after 600 ms. */
+    a->rc = mcp_call_tool(a->client, "slow", a->cancel_mine ? "{\"ms\":10000}" : "{\"ms\":600}", a->call, &out, NULL);
+    a->took = h_now() - t0;
+    mcp_string_free(out);
+    return NULL;
+}
+
+static void test_per_call_cancellation(void) {
+    mcp_client *c = connect_default();
+    own_call_arg a[PER_CALL_THREADS];
+    pthread_t th[PER_CALL_THREADS];
+    for (int i = 0; i < PER_CALL_THREADS; i++) {
+        a[i] = (own_call_arg){c, mcp_call_options_new(), i % 2, MCP_RESULT_OK, 0};
+        CHECK(a[i].call != NULL && !mcp_call_options_is_cancelled(a[i].call));
+        CHECK(pthread_create(&th[i], NULL, own_call, &a[i]) == 0);
+    }
+    h_sleep_ms(200);
+    for (int i = 0; i < PER_CALL_THREADS; i++)
+        if (a[i].cancel_mine) CHECK_OK(mcp_call_options_cancel(a[i].call), NULL);
+    for (int i = 0; i < PER_CALL_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        if (a[i].cancel_mine) {
+            CHECK_RC(a[i].rc, MCP_RESULT_CANCELLED, NULL);
+            CHECK(a[i].took < 3.0);
+            CHECK(mcp_call_options_is_cancelled(a[i].call));
+        } else {
+            CHECK_OK(a[i].rc, NULL);
+            CHECK(!mcp_call_options_is_cancelled(a[i].call));
+        }
+    }
+    /* Cancelled options stay cancelled: a call made with them ends at once. */
+    char *out = NULL;
+    double t0 = h_now();
+    CHECK_RC(mcp_call_tool(c, "slow", "{\"ms\":5000}", a[1].call, &out, NULL), MCP_RESULT_CANCELLED, NULL);
+    CHECK(h_now() - t0 < 1.0);
+    /* mcp_cancel still ends calls made with options of their own. */
+    own_call_arg b = {c, a[0].call, 1, MCP_RESULT_OK, 0};
+    pthread_t tb;
+    CHECK(pthread_create(&tb, NULL, own_call, &b) == 0);
+    h_sleep_ms(200);
+    CHECK_OK(mcp_cancel(c), NULL);
+    pthread_join(tb, NULL);
+    CHECK_RC(b.rc, MCP_RESULT_CANCELLED, NULL);
+    /* The client is still usable. */
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_call_tool(c, "echo", "{\"text\":\"after\"}", a[0].call, &out, &err), err);
+    CHECK(h_contains(out, "after"));
+    mcp_string_free(out);
+    for (int i = 0; i < PER_CALL_THREADS; i++) mcp_call_options_free(a[i].call);
+    CHECK_RC(mcp_call_options_cancel(NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK(!mcp_call_options_is_cancelled(NULL));
     mcp_client_free(c);
 }
 
@@ -398,7 +479,7 @@ static void on_notification(void *ud, const char *method, const char *params) {
     cb_state *s = ud;
     /* A blocking call from a callback is refused (checked before the count the test waits
      * for). */
-    if (atomic_load(&s->client) != NULL && mcp_ping(atomic_load(&s->client), NULL) == MCP_RESULT_REENTRANT)
+    if (atomic_load(&s->client) != NULL && mcp_ping(atomic_load(&s->client), NULL, NULL) == MCP_RESULT_REENTRANT)
         atomic_fetch_add(&s->reentrant_refused, 1);
     atomic_fetch_add(&s->notifications, 1);
     if (strcmp(method, "notifications/message") == 0 && h_contains(params, "hello from C"))
@@ -422,13 +503,13 @@ static void test_notifications_and_user_data_free(void) {
     CHECK_OK(mcp_options_set_notification_callback(o, on_notification, &s, count_free), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     atomic_store(&s.client, c);
     char *out = NULL;
-    CHECK_OK(mcp_call(c, "logging/setLevel", "{\"level\":\"debug\"}", &out, &err), err);
+    CHECK_OK(mcp_call(c, "logging/setLevel", "{\"level\":\"debug\"}", NULL, &out, &err), err);
     mcp_string_free(out);
     out = NULL;
-    CHECK_OK(mcp_call_tool(c, "notify", "{\"text\":\"hello from C\"}", &out, &err), err);
+    CHECK_OK(mcp_call_tool(c, "notify", "{\"text\":\"hello from C\"}", NULL, &out, &err), err);
     mcp_string_free(out);
     CHECK(wait_for(&s.messages_with_text, 1, 3000));
     CHECK(atomic_load(&s.reentrant_refused) >= 1);
@@ -442,7 +523,7 @@ static void test_notifications_and_user_data_free(void) {
 static int32_t on_request(void *ud, const char *method, const char *params, char **result_out) {
     cb_state *s = ud;
     atomic_fetch_add(&s->notifications, 1);
-    if (atomic_load(&s->client) != NULL && mcp_ping(atomic_load(&s->client), NULL) == MCP_RESULT_REENTRANT)
+    if (atomic_load(&s->client) != NULL && mcp_ping(atomic_load(&s->client), NULL, NULL) == MCP_RESULT_REENTRANT)
         atomic_fetch_add(&s->reentrant_refused, 1);
     if (strcmp(method, "elicitation/create") == 0 && h_contains(params, "Your name?")) {
         *result_out = strdup("{\"action\":\"accept\",\"content\":{\"name\":\"Grace\"}}");
@@ -459,17 +540,17 @@ static void test_server_requests(void) {
     CHECK_OK(mcp_options_set_request_callback(o, MCP_CAPABILITY_ELICITATION, on_request, &s, count_free), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     mcp_options_free(o);
     atomic_store(&s.client, c);
     char *out = NULL;
-    CHECK_OK(mcp_call_tool(c, "ask", "{\"message\":\"Your name?\"}", &out, &err), err);
+    CHECK_OK(mcp_call_tool(c, "ask", "{\"message\":\"Your name?\"}", NULL, &out, &err), err);
     /* The answer, with the schema's defaults filled in by the library. */
     CHECK(h_contains(out, "Grace") && h_contains(out, "36"));
     mcp_string_free(out);
     out = NULL;
     /* A refusal becomes a JSON-RPC error the server reports in the tool's result. */
-    CHECK_OK(mcp_call_tool(c, "list_roots", "{}", &out, &err), err);
+    CHECK_OK(mcp_call_tool(c, "list_roots", "{}", NULL, &out, &err), err);
     CHECK(h_contains(out, "not supported here"));
     mcp_string_free(out);
     CHECK(atomic_load(&s.reentrant_refused) >= 1);
@@ -512,16 +593,16 @@ static void test_stdio(void) {
     CHECK_OK(mcp_options_set_stdio(o, line), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     char *out = NULL;
     CHECK_OK(mcp_server_info(c, &out, &err), err);
     CHECK(h_contains(out, "\"stdio\""));
     mcp_string_free(out);
     out = NULL;
-    CHECK_OK(mcp_call_tool(c, "echo", "{\"text\":\"over stdio\"}", &out, &err), err);
+    CHECK_OK(mcp_call_tool(c, "echo", "{\"text\":\"over stdio\"}", NULL, &out, &err), err);
     CHECK(h_contains(out, "over stdio"));
     mcp_string_free(out);
-    CHECK_OK(mcp_close(c, &err), err);
+    CHECK_OK(mcp_close(c, NULL, &err), err);
     mcp_client_free(c);
     mcp_options_free(o);
 }
@@ -543,6 +624,7 @@ int main(int argc, char **argv) {
         {"concurrent_threads", test_concurrent_threads},
         {"cancel_from_another_thread", test_cancel_from_another_thread},
         {"timeouts", test_timeouts},
+        {"per_call_cancellation", test_per_call_cancellation},
         {"notifications_and_user_data_free", test_notifications_and_user_data_free},
         {"server_requests", test_server_requests},
         {"log_callback", test_log_callback},

@@ -104,7 +104,7 @@ static int32_t present(void *ud, const char *url, const char *redirect_uri, char
     atomic_fetch_add(&s->calls, 1);
     if (s->other != NULL) {
         mcp_client *c = NULL;
-        s->reentrant_rc = mcp_client_new(s->other, &c, NULL);
+        s->reentrant_rc = mcp_client_new(s->other, NULL, &c, NULL);
     }
     if (s->refuse) return s->refuse;
     if (strncmp(redirect_uri, "http://127.0.0.1:", 17) != 0) return 99;
@@ -145,7 +145,7 @@ static void check_echo(mcp_client *c, const char *text) {
     char args[128], *out = NULL;
     mcp_error *err = NULL;
     snprintf(args, sizeof args, "{\"text\":\"%s\"}", text);
-    CHECK_OK(mcp_call_tool(c, "echo", args, &out, &err), err);
+    CHECK_OK(mcp_call_tool(c, "echo", args, NULL, &out, &err), err);
     CHECK(h_contains(out, text));
     mcp_string_free(out);
     mcp_error_free(err);
@@ -158,7 +158,7 @@ static void test_unauthorized_without_oauth(void) {
     CHECK_OK(mcp_options_set_url(o, server.url), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_RC(mcp_client_new(o, &c, &err), MCP_RESULT_AUTH, err);
+    CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_AUTH, err);
     CHECK(err != NULL && mcp_error_http_status(err) == 0 && h_contains(mcp_error_message(err), "401"));
     mcp_error_free(err);
     mcp_options_free(o);
@@ -169,7 +169,7 @@ static void test_headless(void) {
     CHECK_OK(mcp_options_set_headless_presenter(o, true), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     check_echo(c, "headless");
     char *status = NULL;
     CHECK_OK(mcp_auth_status(c, &status, &err), err);
@@ -190,7 +190,7 @@ static void test_url_callback_and_custom_store(void) {
     CHECK_OK(mcp_options_set_store_callbacks(o, store_load, store_save, store_remove, &store, store_free), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     join_browser(&p);
     CHECK(atomic_load(&p.calls) == 1);
     CHECK(atomic_load(&store.saves) >= 1);
@@ -200,12 +200,12 @@ static void test_url_callback_and_custom_store(void) {
     c = NULL;
     /* A second client with the same store: the stored tokens, no new sign-in. */
     int saves = atomic_load(&store.saves);
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     CHECK(atomic_load(&p.calls) == 1);
     check_echo(c, "silently");
     (void)saves;
     /* Logout deletes the entry. */
-    CHECK_OK(mcp_logout(c, &err), err);
+    CHECK_OK(mcp_logout(c, NULL, &err), err);
     CHECK(atomic_load(&store.removes) >= 1);
     mcp_client_free(c);
     CHECK(atomic_load(&store.frees) == 0); /* the options still hold the store */
@@ -225,13 +225,13 @@ static void test_callback_hands_back_redirect(void) {
     CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     CHECK(atomic_load(&p.calls) == 1);
     /* A blocking call from inside the callback is refused, not deadlocked. */
     CHECK_RC(p.reentrant_rc, MCP_RESULT_REENTRANT, NULL);
     check_echo(c, "handed back");
     /* Authorizing again now is quick: the token is held. */
-    CHECK_OK(mcp_authorize(c, &err), err);
+    CHECK_OK(mcp_authorize(c, NULL, &err), err);
     mcp_client_free(c);
     mcp_options_free(o);
     mcp_options_free(p.other);
@@ -245,7 +245,7 @@ static void test_presenter_refuses(void) {
     CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_RC(mcp_client_new(o, &c, &err), MCP_RESULT_AUTH, err);
+    CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_AUTH, err);
     CHECK(c == NULL);
     CHECK(err != NULL && h_contains(mcp_error_message(err), "returned 7"));
     mcp_error_free(err);
@@ -278,7 +278,7 @@ static void test_two_step_without_callbacks(void) {
     const char *redirect_uri = "http://127.0.0.1:9/callback";
     /* First a refusal, to see the OAuth error fields. */
     char *url = NULL, *location = NULL;
-    CHECK_OK(mcp_authorize_begin(c, redirect_uri, &url, &err), err);
+    CHECK_OK(mcp_authorize_begin(c, redirect_uri, NULL, &url, &err), err);
     CHECK(h_contains(url, "code_challenge") && h_contains(url, "state="));
     int status = h_http_get(url, &location);
     CHECK(status == 302 || status == 303 || status == 307);
@@ -286,7 +286,7 @@ static void test_two_step_without_callbacks(void) {
     char *denied = location ? with_error(location) : NULL;
     CHECK(denied != NULL);
     if (denied) {
-        CHECK_RC(mcp_authorize_complete(c, denied, &err), MCP_RESULT_AUTH, err);
+        CHECK_RC(mcp_authorize_complete(c, denied, NULL, &err), MCP_RESULT_AUTH, err);
         CHECK(err != NULL && mcp_error_oauth_error(err) && strcmp(mcp_error_oauth_error(err), "access_denied") == 0);
         CHECK(err != NULL && h_contains(mcp_error_oauth_error_description(err), "the user said no"));
         mcp_error_free(err);
@@ -298,16 +298,16 @@ static void test_two_step_without_callbacks(void) {
     url = NULL;
     location = NULL;
     /* Then the real thing. */
-    CHECK_OK(mcp_authorize_begin(c, redirect_uri, &url, &err), err);
+    CHECK_OK(mcp_authorize_begin(c, redirect_uri, NULL, &url, &err), err);
     status = h_http_get(url, &location);
     CHECK(location != NULL);
-    if (location) CHECK_OK(mcp_authorize_complete(c, location, &err), err);
+    if (location) CHECK_OK(mcp_authorize_complete(c, location, NULL, &err), err);
     /* A second completion has nothing pending. */
-    if (location) CHECK_RC(mcp_authorize_complete(c, location, NULL), MCP_RESULT_AUTH, NULL);
-    CHECK_RC(mcp_authorize_complete(c, "not a url", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    if (location) CHECK_RC(mcp_authorize_complete(c, location, NULL, NULL), MCP_RESULT_AUTH, NULL);
+    CHECK_RC(mcp_authorize_complete(c, "not a url", NULL, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
     free(location);
     mcp_string_free(url);
-    CHECK_OK(mcp_connect(c, &err), err);
+    CHECK_OK(mcp_connect(c, NULL, &err), err);
     check_echo(c, "two steps");
     CHECK(atomic_load(&p.calls) == 0);
     mcp_client_free(c);
@@ -325,7 +325,7 @@ static void test_refresh(void) {
     CHECK_OK(mcp_options_set_headless_presenter(o, true), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     check_echo(c, "first");
     h_sleep_ms(1500);
     check_echo(c, "after expiry");
@@ -369,7 +369,7 @@ static void test_auth_events(void) {
     CHECK_OK(mcp_options_set_auth_event_callback(o, on_auth_event, &ev, events_free), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
-    CHECK_OK(mcp_client_new(o, &c, &err), err);
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
     check_echo(c, "events");
     CHECK(h_contains(ev.log, "{\"event\":\"store_selected\""));
     CHECK(h_contains(ev.log, "{\"event\":\"sign_in_required\""));
@@ -377,7 +377,7 @@ static void test_auth_events(void) {
     CHECK(h_contains(ev.log, "{\"event\":\"browser_opened\""));
     CHECK(h_contains(ev.log, "{\"event\":\"signed_in\""));
     CHECK(!h_contains(ev.log, "logged_out"));
-    CHECK_OK(mcp_logout(c, &err), err);
+    CHECK_OK(mcp_logout(c, NULL, &err), err);
     CHECK(h_contains(ev.log, "{\"event\":\"logged_out\""));
     /* The user data lives until both the client and the options are gone. */
     mcp_client_free(c);

@@ -49,7 +49,7 @@ async fn client_credentials_through_the_c_abi() -> TestResult {
         assert_eq!(mcp_options_set_store(o, 4, ptr::null()), mcp_result::Ok);
         let mut client: *mut CClient = ptr::null_mut();
         assert_eq!(
-            mcp_client_new(o, &mut client, ptr::null_mut()),
+            mcp_client_new(o, ptr::null(), &mut client, ptr::null_mut()),
             mcp_result::Ok
         );
         let mut out = ptr::null_mut();
@@ -58,6 +58,7 @@ async fn client_credentials_through_the_c_abi() -> TestResult {
                 client,
                 c("echo").as_ptr(),
                 c(r#"{"text":"machine to machine"}"#).as_ptr(),
+                ptr::null(),
                 &mut out,
                 ptr::null_mut(),
             ),
@@ -65,7 +66,10 @@ async fn client_credentials_through_the_c_abi() -> TestResult {
         );
         let text = CStr::from_ptr(out).to_string_lossy().into_owned();
         crate::mcp_string_free(out);
-        assert_eq!(mcp_close(client, ptr::null_mut()), mcp_result::Ok);
+        assert_eq!(
+            mcp_close(client, ptr::null(), ptr::null_mut()),
+            mcp_result::Ok
+        );
         mcp_client_free(client);
         mcp_options_free(o);
         text
