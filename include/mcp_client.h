@@ -8,7 +8,7 @@
  * Minimal use:
  *
  *     mcp_options *o = mcp_options_new();
- *     mcp_options_set_url(o, "http://127.0.0.1:8080/mcp");
+ *     mcp_options_set_url(o, "http://127.0.0.1:8080/mcp", NULL);
  *     mcp_client *c = NULL;
  *     mcp_error *err = NULL;
  *     if (mcp_client_new(o, NULL, &c, &err) != MCP_RESULT_OK) {
@@ -61,8 +61,10 @@
  *   callback of a client starts after mcp_client_free begins, and mcp_client_free waits for
  *   those running on other threads. Pointers passed to a callback are valid only during
  *   that call: copy what you keep. Strings a callback hands back (redirect, store entry,
- *   request result) must be allocated with malloc (strdup, Go's C.CString): the library
- *   takes them and releases them with free. The user data must be usable from any thread.
+ *   request result) are made with mcp_string_dup or mcp_string_new, the library's own
+ *   allocator, which frees them after taking them (where the host shares the library's C
+ *   runtime, as on Linux, malloc'd strings such as strdup's or Go's C.CString also do).
+ *   The user data must be usable from any thread.
  *   Threads:
  *   - notification callback: a library runtime thread, one notification at a time, in the
  *     order they arrived; return quickly (hand long work to a thread of your own);
@@ -300,8 +302,8 @@ typedef void (*mcp_log_fn)(void *user_data,
 // library no longer needs the user data.
 typedef void (*mcp_free_fn)(void *user_data);
 
-// Loads the entry for `key`: return 0 and set `*value_out` to a `malloc`-allocated copy of
-// the entry (the library frees it with `free`), or leave it NULL when there is none; return
+// Loads the entry for `key`: return 0 and set `*value_out` to a copy of the entry made with
+// `mcp_string_dup` (the library frees it), or leave it NULL when there is none; return
 // non-zero on failure.
 typedef int32_t (*mcp_store_load_fn)(void *user_data,
                                      const char *key,
@@ -318,8 +320,8 @@ typedef int32_t (*mcp_store_remove_fn)(void *user_data,
 
 // Shows the authorization URL to the user. Return 0 once it is shown. To hand back the
 // redirect yourself, set `*redirect_out` to the full redirect URL (the URL the browser was
-// sent to, with `code` and `state`) in a string allocated with `malloc` (e.g. `strdup`; the
-// library frees it with `free`); leave it NULL to let the built-in loopback listener at
+// sent to, with `code` and `state`) in a string made with `mcp_string_dup` (the library
+// frees it); leave it NULL to let the built-in loopback listener at
 // `redirect_uri` receive the redirect (it starts listening when the callback returns, so do
 // not block waiting for the browser). A non-zero return fails the authorization with
 // `MCP_RESULT_AUTH`.
@@ -342,11 +344,22 @@ typedef void (*mcp_notification_fn)(void *user_data,
 typedef void (*mcp_auth_event_fn)(void *user_data,
                                   const char *event_json);
 
+// Shows a device-flow sign-in (`MCP_GRANT_DEVICE_CODE`): the user visits `verification_uri`
+// (or `verification_uri_complete`, NULL when the server gives none, which has the code
+// filled in) and enters `user_code` within `expires_in` seconds; the library polls meanwhile.
+// Return 0 once shown (do not wait for the user); non-zero fails the sign-in with
+// `MCP_RESULT_AUTH`. Without this callback the instructions are printed on stderr.
+typedef int32_t (*mcp_device_code_fn)(void *user_data,
+                                      const char *verification_uri,
+                                      const char *verification_uri_complete,
+                                      const char *user_code,
+                                      uint64_t expires_in);
+
 // Answers one server request (`elicitation/create`, `sampling/createMessage`, `roots/list`,
 // or another method): its method and params as JSON text. Return 0 and set `*result_out` to
-// the JSON result in a `malloc`-allocated string (NULL: `{}`); or return a non-zero JSON-RPC
-// error code (e.g. -32601) and optionally set `*result_out` to the error message
-// (`malloc`-allocated). The library frees `*result_out` with `free`.
+// the JSON result in a string made with `mcp_string_dup` (NULL: `{}`); or return a non-zero
+// JSON-RPC error code (e.g. -32601) and optionally set `*result_out` to the error message
+// (also from `mcp_string_dup`). The library frees `*result_out`.
 typedef int32_t (*mcp_request_fn)(void *user_data,
                                   const char *method,
                                   const char *params_json,
@@ -359,10 +372,6 @@ extern "C" {
 // The library's version, e.g. `"0.1.0"` (static; never freed). Compare with
 // `MCP_VERSION_MAJOR`/`MINOR`/`PATCH` to check that the library matches the header.
 const char *mcp_version(void);
-
-// Free a string the library returned. NULL is fine. Never pass a string from anywhere else,
-// nor free a library string with `free`.
-void mcp_string_free(char *s);
 
 // New call options: the client's default timeout, not cancelled. Free with
 // `mcp_call_options_free`. NULL only if memory ran out.
@@ -587,45 +596,54 @@ void mcp_options_free(struct mcp_options *options);
 
 // The server's URL (http or https): Streamable HTTP, falling back to HTTP+SSE.
 mcp_result mcp_options_set_url(struct mcp_options *options,
-                               const char *url);
+                               const char *url,
+                               struct mcp_error **error_out);
 
 // A stdio server instead: the command line of the process to start (words split on
 // whitespace; single or double quotes group words).
 mcp_result mcp_options_set_stdio(struct mcp_options *options,
-                                 const char *command_line);
+                                 const char *command_line,
+                                 struct mcp_error **error_out);
 
 // `clientInfo` sent in the handshake (and the client name used in OAuth registration).
 mcp_result mcp_options_set_client_info(struct mcp_options *options,
                                        const char *name,
-                                       const char *version);
+                                       const char *version,
+                                       struct mcp_error **error_out);
 
 // The auth mode: an `mcp_auth_mode` value.
 mcp_result mcp_options_set_auth(struct mcp_options *options,
-                                int32_t mode);
+                                int32_t mode,
+                                struct mcp_error **error_out);
 
 // A fixed bearer token; also selects `MCP_AUTH_MODE_BEARER`.
 mcp_result mcp_options_set_bearer_token(struct mcp_options *options,
-                                        const char *token);
+                                        const char *token,
+                                        struct mcp_error **error_out);
 
 // Add a header to every HTTP request (an API key and the like; its value is treated as a
 // secret and never logged).
 mcp_result mcp_options_add_header(struct mcp_options *options,
                                   const char *name,
-                                  const char *value);
+                                  const char *value,
+                                  struct mcp_error **error_out);
 
 // Trust the CA certificates in this PEM file too (besides the system's and `SSL_CERT_FILE`).
 mcp_result mcp_options_add_ca_file(struct mcp_options *options,
-                                   const char *path);
+                                   const char *path,
+                                   struct mcp_error **error_out);
 
 // OAuth: the URL of this client's metadata document (an HTTPS URL with a path), used when
 // the authorization server supports client ID metadata documents.
 mcp_result mcp_options_set_client_metadata_url(struct mcp_options *options,
-                                               const char *url);
+                                               const char *url,
+                                               struct mcp_error **error_out);
 
 // OAuth: a pre-registered client id, with its secret (NULL for a public client).
 mcp_result mcp_options_set_client_id(struct mcp_options *options,
                                      const char *client_id,
-                                     const char *client_secret);
+                                     const char *client_secret,
+                                     struct mcp_error **error_out);
 
 // OAuth: how tokens are obtained, an `mcp_grant` value. `assertion` is the assertion of
 // `MCP_GRANT_JWT_BEARER` (required there, NULL otherwise). Grants without a browser need
@@ -633,26 +651,31 @@ mcp_result mcp_options_set_client_id(struct mcp_options *options,
 // `mcp_options_set_private_key`).
 mcp_result mcp_options_set_grant(struct mcp_options *options,
                                  int32_t grant,
-                                 const char *assertion);
+                                 const char *assertion,
+                                 struct mcp_error **error_out);
 
 // OAuth: authenticate the client with `private_key_jwt`, signing with this PEM key (PKCS#8 EC
 // P-256 or RSA, or PKCS#1 RSA); `alg` is `"ES256"` or `"RS256"` (NULL: from the key).
 mcp_result mcp_options_set_private_key(struct mcp_options *options,
                                        const char *pem,
-                                       const char *alg);
+                                       const char *alg,
+                                       struct mcp_error **error_out);
 
 // OAuth: the scopes to request, separated by spaces, instead of the server's guidance
 // (NULL: the server's guidance).
 mcp_result mcp_options_set_scopes(struct mcp_options *options,
-                                  const char *scopes);
+                                  const char *scopes,
+                                  struct mcp_error **error_out);
 
 // OAuth: the port of the loopback redirect listener (0, the default: any free port).
 mcp_result mcp_options_set_redirect_port(struct mcp_options *options,
-                                         uint16_t port);
+                                         uint16_t port,
+                                         struct mcp_error **error_out);
 
 // OAuth: how long the loopback listener waits for the browser's redirect (default 300 s).
 mcp_result mcp_options_set_redirect_timeout_ms(struct mcp_options *options,
-                                               uint64_t timeout_ms);
+                                               uint64_t timeout_ms,
+                                               struct mcp_error **error_out);
 
 // OAuth: where credentials are kept, an `mcp_store_kind` value; `dir` is the directory of
 // `MCP_STORE_KIND_FILE` (NULL: `$XDG_STATE_HOME/mcp-client` or
@@ -660,7 +683,8 @@ mcp_result mcp_options_set_redirect_timeout_ms(struct mcp_options *options,
 // callbacks set earlier.
 mcp_result mcp_options_set_store(struct mcp_options *options,
                                  int32_t kind,
-                                 const char *dir);
+                                 const char *dir,
+                                 struct mcp_error **error_out);
 
 // OAuth: a store of the host's own, as three callbacks sharing `user_data`. All three
 // NULL: back to the default store. On success the options own `user_data`: `user_data_free`
@@ -671,44 +695,52 @@ mcp_result mcp_options_set_store_callbacks(struct mcp_options *options,
                                            mcp_store_save_fn save,
                                            mcp_store_remove_fn remove,
                                            void *user_data,
-                                           mcp_free_fn user_data_free);
+                                           mcp_free_fn user_data_free,
+                                           struct mcp_error **error_out);
 
 // OAuth: show the authorization URL with this callback instead of opening the system
 // browser. NULL: back to the browser. Ownership of `user_data` as for the store callbacks.
 mcp_result mcp_options_set_presenter(struct mcp_options *options,
                                      mcp_presenter_fn presenter,
                                      void *user_data,
-                                     mcp_free_fn user_data_free);
+                                     mcp_free_fn user_data_free,
+                                     struct mcp_error **error_out);
 
 // OAuth: with `enabled`, answer the authorization URL with one plain GET and take the code
 // from its redirect, for authorization servers that approve without a user (tests,
 // automation). Replaces the presenter callback; `false` goes back to the system browser.
 mcp_result mcp_options_set_headless_presenter(struct mcp_options *options,
-                                              bool enabled);
+                                              bool enabled,
+                                              struct mcp_error **error_out);
 
 // The default timeout of each request (default 60 s; `mcp_call_options_set_timeout_ms`
 // overrides it per call). Time spent signing in does not count against it.
 mcp_result mcp_options_set_request_timeout_ms(struct mcp_options *options,
-                                              uint64_t timeout_ms);
+                                              uint64_t timeout_ms,
+                                              struct mcp_error **error_out);
 
 // The timeout to establish a TCP/TLS connection (default 10 s).
 mcp_result mcp_options_set_connect_timeout_ms(struct mcp_options *options,
-                                              uint64_t timeout_ms);
+                                              uint64_t timeout_ms,
+                                              struct mcp_error **error_out);
 
 // Pin the protocol version (e.g. `2025-06-18`) instead of negotiating the newest.
 mcp_result mcp_options_set_protocol_version(struct mcp_options *options,
-                                            const char *version);
+                                            const char *version,
+                                            struct mcp_error **error_out);
 
 // Extra client capabilities to declare: a JSON object merged over those the callbacks imply.
 mcp_result mcp_options_set_capabilities(struct mcp_options *options,
-                                        const char *capabilities_json);
+                                        const char *capabilities_json,
+                                        struct mcp_error **error_out);
 
 // Receive server notifications (logging, progress, list changes, resource updates), in
 // order. NULL: none. Ownership of `user_data` as for the store callbacks.
 mcp_result mcp_options_set_notification_callback(struct mcp_options *options,
                                                  mcp_notification_fn callback,
                                                  void *user_data,
-                                                 mcp_free_fn user_data_free);
+                                                 mcp_free_fn user_data_free,
+                                                 struct mcp_error **error_out);
 
 // Receive authorization events (sign-in needed, browser opened, signed in, token refreshed,
 // step-up, refresh failed, store selected, logged out) as JSON objects: see
@@ -717,7 +749,31 @@ mcp_result mcp_options_set_notification_callback(struct mcp_options *options,
 mcp_result mcp_options_set_auth_event_callback(struct mcp_options *options,
                                                mcp_auth_event_fn callback,
                                                void *user_data,
-                                               mcp_free_fn user_data_free);
+                                               mcp_free_fn user_data_free,
+                                               struct mcp_error **error_out);
+
+// OAuth: show device-flow codes (`MCP_GRANT_DEVICE_CODE`) with this callback instead of
+// printing them on stderr. NULL: back to stderr. Ownership of `user_data` as for the store
+// callbacks.
+mcp_result mcp_options_set_device_code_callback(struct mcp_options *options,
+                                                mcp_device_code_fn callback,
+                                                void *user_data,
+                                                mcp_free_fn user_data_free,
+                                                struct mcp_error **error_out);
+
+// OAuth: enterprise-managed authorization (SEP-990): the user's identity-provider token
+// `subject_token` (of type `subject_token_type`; NULL: an OpenID Connect ID token) is
+// exchanged at the identity provider's token endpoint (RFC 8693), as the client
+// `idp_client_id` (with `idp_client_secret`, or NULL for a public client there), for an
+// identity assertion that this server's authorization server redeems (RFC 7523). Replaces
+// the grant set with `mcp_options_set_grant`.
+mcp_result mcp_options_set_enterprise_grant(struct mcp_options *options,
+                                            const char *idp_token_endpoint,
+                                            const char *idp_client_id,
+                                            const char *idp_client_secret,
+                                            const char *subject_token,
+                                            const char *subject_token_type,
+                                            struct mcp_error **error_out);
 
 // Answer server requests with this callback: any method, and, for each `MCP_CAPABILITY_*`
 // bit in `capabilities`, the matching request type, whose capability is then declared.
@@ -727,7 +783,23 @@ mcp_result mcp_options_set_request_callback(struct mcp_options *options,
                                             uint32_t capabilities,
                                             mcp_request_fn callback,
                                             void *user_data,
-                                            mcp_free_fn user_data_free);
+                                            mcp_free_fn user_data_free,
+                                            struct mcp_error **error_out);
+
+// A new string holding the `len` bytes at `bytes` and a terminating NUL, for a callback to
+// hand back (a redirect URL, a store entry, a request's result). NULL when `bytes` is NULL
+// (with `len` > 0), when the bytes hold a NUL, or when memory runs out. The library frees it
+// when a callback hands it back; otherwise free it with `mcp_string_free`.
+char *mcp_string_new(const char *bytes,
+                     size_t len);
+
+// A copy of the NUL-terminated string `s` (NULL for NULL), for a callback to hand back; see
+// `mcp_string_new`.
+char *mcp_string_dup(const char *s);
+
+// Free a string the library returned, or one made with `mcp_string_new` / `mcp_string_dup`
+// that was not handed back. NULL is fine. Never pass a string from anywhere else.
+void mcp_string_free(char *s);
 
 #ifdef __cplusplus
 }  // extern "C"

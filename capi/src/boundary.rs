@@ -1,7 +1,7 @@
 //! The panic boundary every `extern "C"` body runs inside, the failure value the bodies return,
 //! and the conversions of C arguments (NULL checks, UTF-8, JSON).
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::error::{mcp_error, mcp_result};
@@ -196,13 +196,6 @@ pub(crate) fn object_arg(text: Option<&str>, name: &str) -> FfiResult<serde_json
             _ => Err(Failure::invalid(format!("`{name}` must be a JSON object"))),
         },
     }
-}
-
-/// A string handed to the host, to be freed with `mcp_string_free`.
-pub(crate) fn out_string(s: impl Into<Vec<u8>>) -> FfiResult<*mut c_char> {
-    CString::new(s)
-        .map(CString::into_raw)
-        .map_err(|_| Failure::internal("a returned string contains a NUL byte"))
 }
 
 /// Write an out-parameter (after checking it is not NULL, which the caller did first).

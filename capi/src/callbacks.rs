@@ -1,7 +1,7 @@
 //! The host's callbacks, as the core's traits: the authorization URL presenter, the credential
 //! store, the notification handler and the server-request handler.
 
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_char, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -9,11 +9,13 @@ use serde_json::Value;
 use url::Url;
 
 use super::foreign::Slot;
+use super::strings::take_host_string;
 use mcp::error::RpcError;
 use mcp::handler::{NotificationHandler, RequestHandler};
 use mcp::jsonrpc::Notification;
 use mcp::oauth::{
-    AuthEvent, AuthEventHook, AuthorizationPresenter, AuthorizationRequest, OAuthError,
+    AuthEvent, AuthEventHook, AuthorizationPresenter, AuthorizationRequest, DeviceAuthorization,
+    OAuthError, Presenter,
 };
 use mcp::store::{CredentialStore, StoreError};
 use mcp::BoxFuture;
@@ -25,8 +27,8 @@ pub type mcp_free_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
 /// Shows the authorization URL to the user. Return 0 once it is shown. To hand back the
 /// redirect yourself, set `*redirect_out` to the full redirect URL (the URL the browser was
-/// sent to, with `code` and `state`) in a string allocated with `malloc` (e.g. `strdup`; the
-/// library frees it with `free`); leave it NULL to let the built-in loopback listener at
+/// sent to, with `code` and `state`) in a string made with `mcp_string_dup` (the library
+/// frees it); leave it NULL to let the built-in loopback listener at
 /// `redirect_uri` receive the redirect (it starts listening when the callback returns, so do
 /// not block waiting for the browser). A non-zero return fails the authorization with
 /// `MCP_RESULT_AUTH`.
@@ -37,6 +39,22 @@ pub type mcp_presenter_fn = Option<
         url: *const c_char,
         redirect_uri: *const c_char,
         redirect_out: *mut *mut c_char,
+    ) -> i32,
+>;
+
+/// Shows a device-flow sign-in (`MCP_GRANT_DEVICE_CODE`): the user visits `verification_uri`
+/// (or `verification_uri_complete`, NULL when the server gives none, which has the code
+/// filled in) and enters `user_code` within `expires_in` seconds; the library polls meanwhile.
+/// Return 0 once shown (do not wait for the user); non-zero fails the sign-in with
+/// `MCP_RESULT_AUTH`. Without this callback the instructions are printed on stderr.
+#[allow(non_camel_case_types)]
+pub type mcp_device_code_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        verification_uri: *const c_char,
+        verification_uri_complete: *const c_char,
+        user_code: *const c_char,
+        expires_in: u64,
     ) -> i32,
 >;
 
@@ -58,9 +76,9 @@ pub type mcp_auth_event_fn =
 
 /// Answers one server request (`elicitation/create`, `sampling/createMessage`, `roots/list`,
 /// or another method): its method and params as JSON text. Return 0 and set `*result_out` to
-/// the JSON result in a `malloc`-allocated string (NULL: `{}`); or return a non-zero JSON-RPC
-/// error code (e.g. -32601) and optionally set `*result_out` to the error message
-/// (`malloc`-allocated). The library frees `*result_out` with `free`.
+/// the JSON result in a string made with `mcp_string_dup` (NULL: `{}`); or return a non-zero
+/// JSON-RPC error code (e.g. -32601) and optionally set `*result_out` to the error message
+/// (also from `mcp_string_dup`). The library frees `*result_out`.
 #[allow(non_camel_case_types)]
 pub type mcp_request_fn = Option<
     unsafe extern "C" fn(
@@ -71,8 +89,8 @@ pub type mcp_request_fn = Option<
     ) -> i32,
 >;
 
-/// Loads the entry for `key`: return 0 and set `*value_out` to a `malloc`-allocated copy of
-/// the entry (the library frees it with `free`), or leave it NULL when there is none; return
+/// Loads the entry for `key`: return 0 and set `*value_out` to a copy of the entry made with
+/// `mcp_string_dup` (the library frees it), or leave it NULL when there is none; return
 /// non-zero on failure.
 #[allow(non_camel_case_types)]
 pub type mcp_store_load_fn = Option<
@@ -98,6 +116,8 @@ pub(crate) type PresenterFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut *mut c_char) -> i32;
 pub(crate) type NotificationFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char);
 pub(crate) type AuthEventFn = unsafe extern "C" fn(*mut c_void, *const c_char);
+pub(crate) type DeviceFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_char, u64) -> i32;
 pub(crate) type RequestFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut *mut c_char) -> i32;
 
@@ -107,24 +127,6 @@ pub(crate) struct StoreFns {
     pub load: unsafe extern "C" fn(*mut c_void, *const c_char, *mut *mut c_char) -> i32,
     pub save: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> i32,
     pub remove: unsafe extern "C" fn(*mut c_void, *const c_char) -> i32,
-}
-
-/// Take a string the host allocated with `malloc`: copy it and `free` it. NULL: `None`.
-///
-/// # Safety
-/// `p` is NULL or a NUL-terminated string from `malloc`, not used by the host afterwards.
-unsafe fn take_host_string(p: *mut c_char) -> Option<Result<String, ()>> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: NUL-terminated by contract.
-    let s = unsafe { CStr::from_ptr(p) }
-        .to_str()
-        .map(str::to_owned)
-        .map_err(|_| ());
-    // SAFETY: allocated with malloc by contract, and ours now.
-    unsafe { libc::free(p.cast()) };
-    Some(s)
 }
 
 /// A C string for a callback argument (interior NUL bytes, impossible in URLs and JSON text,
@@ -160,7 +162,7 @@ fn present_blocking(
             unsafe { (cb.f)(cb.user_data, url.as_ptr(), redirect_uri.as_ptr(), &mut out) }
         })
         .ok_or_else(|| OAuthError::Presenter("the client was freed".into()))?;
-    // SAFETY: `out` is NULL or the host's malloc'd string.
+    // SAFETY: `out` is NULL or the host's string from the library's allocator.
     let redirect = unsafe { take_host_string(out) };
     if rc != 0 {
         return Err(OAuthError::Presenter(format!(
@@ -206,6 +208,69 @@ impl AuthorizationPresenter for CPresenter {
     }
 }
 
+/// A presenter whose device-flow codes go to the host's callback (URLs to `inner`).
+pub(crate) struct CDevicePresenter {
+    pub inner: Presenter,
+    pub slot: Arc<Slot<DeviceFn>>,
+}
+
+fn show_device(slot: &Slot<DeviceFn>, d: &DeviceAuthorization) -> Result<(), OAuthError> {
+    let (uri, code) = (c_arg(&d.verification_uri), c_arg(&d.user_code));
+    let complete = d.verification_uri_complete.as_deref().map(c_arg);
+    let complete_ptr = complete.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    let rc = slot
+        .call(|cb| {
+            // SAFETY: the host's function with its user data; the arguments live for the call.
+            unsafe {
+                (cb.f)(
+                    cb.user_data,
+                    uri.as_ptr(),
+                    complete_ptr,
+                    code.as_ptr(),
+                    d.expires_in,
+                )
+            }
+        })
+        .ok_or_else(|| OAuthError::Presenter("the client was freed".into()))?;
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(OAuthError::Presenter(format!(
+            "the host's device code callback returned {rc}"
+        )))
+    }
+}
+
+impl AuthorizationPresenter for CDevicePresenter {
+    fn present<'a>(
+        &'a self,
+        request: &'a AuthorizationRequest,
+    ) -> BoxFuture<'a, Result<Option<Url>, OAuthError>> {
+        self.inner.present(request)
+    }
+
+    fn present_device<'a>(
+        &'a self,
+        device: &'a DeviceAuthorization,
+    ) -> BoxFuture<'a, Result<(), OAuthError>> {
+        let slot = self.slot.clone();
+        let device = device.clone();
+        Box::pin(async move {
+            let job = move || {
+                guarded(
+                    Err(OAuthError::Presenter(
+                        "panic around the device code callback".into(),
+                    )),
+                    || show_device(&slot, &device),
+                )
+            };
+            tokio::task::spawn_blocking(job).await.map_err(|e| {
+                OAuthError::Presenter(format!("the device code callback failed: {e}"))
+            })?
+        })
+    }
+}
+
 /// The host's credential store.
 pub(crate) struct CStore {
     pub slot: Arc<Slot<StoreFns>>,
@@ -231,7 +296,7 @@ impl CredentialStore for CStore {
                     unsafe { (cb.f.load)(cb.user_data, key.as_ptr(), &mut out) }
                 })
                 .ok_or_else(freed)?;
-            // SAFETY: NULL or the host's malloc'd string.
+            // SAFETY: NULL or the host's string from the library's allocator.
             let value = unsafe { take_host_string(out) };
             if rc != 0 {
                 return Err(store_failed("load", rc));
@@ -337,7 +402,7 @@ fn answer_blocking(
             unsafe { (cb.f)(cb.user_data, method_c.as_ptr(), params_c.as_ptr(), &mut out) }
         })
         .ok_or_else(|| RpcError::new(RpcError::INTERNAL_ERROR, "the client is being freed"))?;
-    // SAFETY: NULL or the host's malloc'd string.
+    // SAFETY: NULL or the host's string from the library's allocator.
     let text = unsafe { take_host_string(out) };
     if rc != 0 {
         let message = match text {

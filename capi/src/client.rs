@@ -8,14 +8,15 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::boundary::{
-    boundary, non_null, object_arg, opt_str_arg, out_string, raw_params_arg, str_arg, write_out,
-    Failure, FfiResult,
+    boundary, non_null, object_arg, opt_str_arg, raw_params_arg, str_arg, write_out, Failure,
+    FfiResult,
 };
 use super::call_options::{call_options_ref, mcp_call_options};
 use super::error::{mcp_error, mcp_result};
 use super::foreign::{in_callback, Revoke};
 use super::options::{mcp_options, options_ref};
 use super::registry::Registry;
+use super::strings::out_string;
 use mcp::config::ClientConfig;
 use mcp::oauth::OAuthEngine;
 use mcp::{Client, Error, RequestOptions};

@@ -26,6 +26,7 @@ mod foreign;
 pub mod log;
 pub mod options;
 mod registry;
+pub mod strings;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +41,7 @@ pub use client::mcp_client;
 pub use error::{mcp_error, mcp_result};
 pub use log::{mcp_log_fn, mcp_log_level};
 pub use options::{mcp_auth_mode, mcp_grant, mcp_options, mcp_store_kind};
+pub use strings::{mcp_string_dup, mcp_string_free, mcp_string_new};
 
 /// The major version of the library this header belongs to.
 pub const MCP_VERSION_MAJOR: u32 = 0;
@@ -71,17 +73,5 @@ const _: () = assert!(parse_u32(env!("CARGO_PKG_VERSION_PATCH")) == MCP_VERSION_
 pub extern "C" fn mcp_version() -> *const c_char {
     boundary::boundary_value(c"".as_ptr(), || {
         concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
-    })
-}
-
-/// Free a string the library returned. NULL is fine. Never pass a string from anywhere else,
-/// nor free a library string with `free`.
-#[no_mangle]
-pub unsafe extern "C" fn mcp_string_free(s: *mut c_char) {
-    boundary::boundary_value((), || {
-        if !s.is_null() {
-            // SAFETY: a string from `CString::into_raw` in this library, freed once (contract).
-            drop(unsafe { std::ffi::CString::from_raw(s) });
-        }
     })
 }

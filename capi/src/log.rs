@@ -53,23 +53,29 @@ type LogFn = unsafe extern "C" fn(*mut c_void, mcp_log_level, *const c_char, *co
 static SINK: Mutex<Option<Arc<Slot<LogFn>>>> = Mutex::new(None);
 static LEVEL: AtomicI32 = AtomicI32::new(0);
 
-fn level_num(l: &Level) -> i32 {
-    match *l {
-        Level::ERROR => 1,
-        Level::WARN => 2,
-        Level::INFO => 3,
-        Level::DEBUG => 4,
-        _ => 5,
+impl mcp_log_level {
+    /// The level a C caller passed (the one place its integer is decoded).
+    fn from_c(value: i32) -> FfiResult<Self> {
+        Ok(match value {
+            0 => Self::Off,
+            1 => Self::Error,
+            2 => Self::Warn,
+            3 => Self::Info,
+            4 => Self::Debug,
+            5 => Self::Trace,
+            _ => return Err(Failure::invalid(format!("unknown log level {value}"))),
+        })
     }
-}
 
-fn level_enum(n: i32) -> mcp_log_level {
-    match n {
-        1 => mcp_log_level::Error,
-        2 => mcp_log_level::Warn,
-        3 => mcp_log_level::Info,
-        4 => mcp_log_level::Debug,
-        _ => mcp_log_level::Trace,
+    /// The level of a `tracing` event.
+    fn of(l: &Level) -> Self {
+        match *l {
+            Level::ERROR => Self::Error,
+            Level::WARN => Self::Warn,
+            Level::INFO => Self::Info,
+            Level::DEBUG => Self::Debug,
+            _ => Self::Trace,
+        }
     }
 }
 
@@ -108,7 +114,7 @@ thread_local! {
 
 impl Subscriber for CSubscriber {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        level_num(metadata.level()) <= LEVEL.load(Ordering::Relaxed)
+        mcp_log_level::of(metadata.level()) as i32 <= LEVEL.load(Ordering::Relaxed)
     }
 
     fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
@@ -133,8 +139,8 @@ impl Subscriber for CSubscriber {
 
     fn event(&self, event: &Event<'_>) {
         let meta = event.metadata();
-        let level = level_num(meta.level());
-        if level > LEVEL.load(Ordering::Relaxed) || DELIVERING.with(|d| d.get()) {
+        let level = mcp_log_level::of(meta.level());
+        if level as i32 > LEVEL.load(Ordering::Relaxed) || DELIVERING.with(|d| d.get()) {
             return;
         }
         let Some(sink) = SINK.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
@@ -152,14 +158,7 @@ impl Subscriber for CSubscriber {
             DELIVERING.with(|d| d.set(true));
             sink.call(|cb| {
                 // SAFETY: the host's function with its user data; the strings live for the call.
-                unsafe {
-                    (cb.f)(
-                        cb.user_data,
-                        level_enum(level),
-                        target.as_ptr(),
-                        message.as_ptr(),
-                    )
-                }
+                unsafe { (cb.f)(cb.user_data, level, target.as_ptr(), message.as_ptr()) }
             });
             DELIVERING.with(|d| d.set(false));
         }));
@@ -207,9 +206,7 @@ pub unsafe extern "C" fn mcp_log_set_callback(
     error_out: *mut *mut mcp_error,
 ) -> mcp_result {
     boundary(error_out, || {
-        if !(0..=5).contains(&level) {
-            return Err(Failure::invalid(format!("unknown log level {level}")));
-        }
+        let level = mcp_log_level::from_c(level)? as i32;
         if callback.is_some() {
             install()?;
         }

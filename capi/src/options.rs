@@ -9,16 +9,16 @@ use serde_json::Value;
 
 use super::boundary::{boundary, json_arg, opt_str_arg, str_arg, Failure, FfiResult};
 use super::callbacks::{
-    auth_event_hook, mcp_auth_event_fn, mcp_free_fn, mcp_notification_fn, mcp_presenter_fn,
-    mcp_request_fn, mcp_store_load_fn, mcp_store_remove_fn, mcp_store_save_fn, AuthEventFn,
-    CNotifications, CPresenter, CRequests, CStore, NotificationFn, PresenterFn, RequestFn,
-    StoreFns,
+    auth_event_hook, mcp_auth_event_fn, mcp_device_code_fn, mcp_free_fn, mcp_notification_fn,
+    mcp_presenter_fn, mcp_request_fn, mcp_store_load_fn, mcp_store_remove_fn, mcp_store_save_fn,
+    AuthEventFn, CDevicePresenter, CNotifications, CPresenter, CRequests, CStore, DeviceFn,
+    NotificationFn, PresenterFn, RequestFn, StoreFns,
 };
-use super::error::mcp_result;
+use super::error::{mcp_error, mcp_result};
 use super::foreign::{Foreign, Revoke, Slot};
 use super::registry::Registry;
 use mcp::config::{ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
-use mcp::oauth::{Grant, HeadlessPresenter, OAuthConfig, OAuthEngine};
+use mcp::oauth::{EnterpriseGrant, Grant, HeadlessPresenter, OAuthConfig, OAuthEngine};
 use mcp::secret::Secret;
 use mcp::store::StoreChoice;
 
@@ -36,6 +36,18 @@ pub enum mcp_auth_mode {
     Oauth = 2,
 }
 
+impl mcp_auth_mode {
+    /// The mode a C caller passed (the one place its integer is decoded).
+    pub(crate) fn from_c(value: i32) -> FfiResult<Self> {
+        Ok(match value {
+            0 => Self::None,
+            1 => Self::Bearer,
+            2 => Self::Oauth,
+            _ => return Err(Failure::invalid(format!("unknown auth mode {value}"))),
+        })
+    }
+}
+
 /// How OAuth tokens are obtained (`mcp_options_set_grant`).
 #[repr(i32)]
 #[allow(non_camel_case_types)]
@@ -50,6 +62,19 @@ pub enum mcp_grant {
     DeviceCode = 2,
     /// RFC 7523 jwt-bearer with an assertion the host holds (e.g. a workload identity token).
     JwtBearer = 3,
+}
+
+impl mcp_grant {
+    /// The grant a C caller passed (the one place its integer is decoded).
+    pub(crate) fn from_c(value: i32) -> FfiResult<Self> {
+        Ok(match value {
+            0 => Self::AuthorizationCode,
+            1 => Self::ClientCredentials,
+            2 => Self::DeviceCode,
+            3 => Self::JwtBearer,
+            _ => return Err(Failure::invalid(format!("unknown grant {value}"))),
+        })
+    }
 }
 
 /// Where OAuth credentials are kept between runs (`mcp_options_set_store`). The environment
@@ -69,6 +94,36 @@ pub enum mcp_store_kind {
     File = 3,
     /// Memory only: nothing outlives the process.
     Memory = 4,
+}
+
+impl mcp_store_kind {
+    /// The kind a C caller passed (the one place its integer is decoded).
+    pub(crate) fn from_c(value: i32) -> FfiResult<Self> {
+        Ok(match value {
+            0 => Self::Auto,
+            1 => Self::Keyring,
+            2 => Self::KernelKeyring,
+            3 => Self::File,
+            4 => Self::Memory,
+            _ => return Err(Failure::invalid(format!("unknown store kind {value}"))),
+        })
+    }
+
+    /// The core's store choice for this kind (`dir`: the directory of `File`).
+    fn choice(self, dir: Option<&str>) -> FfiResult<StoreChoice> {
+        if dir.is_some() && self != Self::File {
+            return Err(Failure::invalid(
+                "`dir` applies to MCP_STORE_KIND_FILE only",
+            ));
+        }
+        Ok(match self {
+            Self::Auto => StoreChoice::Auto,
+            Self::Keyring => StoreChoice::Keyring,
+            Self::KernelKeyring => StoreChoice::KernelKeyring,
+            Self::File => StoreChoice::File(dir.map(PathBuf::from)),
+            Self::Memory => StoreChoice::Memory,
+        })
+    }
 }
 
 /// `mcp_options_set_request_callback`: also answer `elicitation/create` (and declare the
@@ -105,6 +160,11 @@ pub struct mcp_options {
     target: Option<Target>,
     client_info: Option<(String, String)>,
     auth: mcp_auth_mode,
+    /// Whether the host chose the mode with `mcp_options_set_auth` (otherwise setting a bearer
+    /// token or an OAuth-only option chooses it).
+    auth_chosen: bool,
+    /// The OAuth-only options set, by name: an error at build unless the mode is OAuth.
+    oauth_only: Vec<&'static str>,
     bearer: Option<String>,
     headers: Vec<(String, String)>,
     ca_files: Vec<PathBuf>,
@@ -121,6 +181,7 @@ pub struct mcp_options {
     capabilities: Option<Value>,
     notification: Option<Arc<Foreign<NotificationFn>>>,
     auth_event: Option<Arc<Foreign<AuthEventFn>>>,
+    device_code: Option<Arc<Foreign<DeviceFn>>>,
     request: Option<(u32, Arc<Foreign<RequestFn>>)>,
     grant: Grant,
     private_key: Option<(Secret, Option<String>)>,
@@ -141,6 +202,8 @@ impl mcp_options {
             target: None,
             client_info: None,
             auth: mcp_auth_mode::None,
+            auth_chosen: false,
+            oauth_only: Vec::new(),
             bearer: None,
             headers: Vec::new(),
             ca_files: Vec::new(),
@@ -157,14 +220,45 @@ impl mcp_options {
             capabilities: None,
             notification: None,
             auth_event: None,
+            device_code: None,
             request: None,
             grant: Grant::AuthorizationCode,
             private_key: None,
         }
     }
 
+    /// Note an OAuth-only option: it turns OAuth on unless the host chose a mode (or a bearer
+    /// token did); `build` refuses it under another mode.
+    fn oauth_option(&mut self, name: &'static str) {
+        if !self.oauth_only.contains(&name) {
+            self.oauth_only.push(name);
+        }
+        if !self.auth_chosen && self.auth == mcp_auth_mode::None {
+            self.auth = mcp_auth_mode::Oauth;
+        }
+    }
+
+    /// Options that the auth mode would leave unused: an error, never silently ignored.
+    fn check_unused(&self) -> FfiResult {
+        if self.auth != mcp_auth_mode::Oauth && !self.oauth_only.is_empty() {
+            return Err(Failure::invalid(format!(
+                "OAuth options are set ({}) but the auth mode is {:?} (see mcp_options_set_auth)",
+                self.oauth_only.join(", "),
+                self.auth
+            )));
+        }
+        if self.auth != mcp_auth_mode::Bearer && self.bearer.is_some() {
+            return Err(Failure::invalid(format!(
+                "a bearer token is set but the auth mode is {:?} (see mcp_options_set_auth)",
+                self.auth
+            )));
+        }
+        Ok(())
+    }
+
     /// The configuration, the OAuth engine (in OAuth mode) and the client's callback slots.
     pub(crate) fn build(&self) -> FfiResult<Built> {
+        self.check_unused()?;
         let mut slots: Vec<Arc<dyn Revoke>> = Vec::new();
         let mut b = match &self.target {
             None => {
@@ -290,13 +384,25 @@ impl mcp_options {
                 cfg = cfg.presenter(CPresenter { slot });
             }
         }
+        if let Some(f) = &self.device_code {
+            let slot = Slot::new(f.clone());
+            slots.push(slot.clone());
+            cfg.presenter = Arc::new(CDevicePresenter {
+                inner: cfg.presenter.clone(),
+                slot,
+            });
+        }
         Ok(cfg)
     }
 }
 
-/// Run a setter on live options.
-fn set(options: *mut mcp_options, f: impl FnOnce(&mut mcp_options) -> FfiResult) -> mcp_result {
-    boundary(std::ptr::null_mut(), || {
+/// Run a setter on live options; a failure says why through `error_out`.
+fn set(
+    options: *mut mcp_options,
+    error_out: *mut *mut mcp_error,
+    f: impl FnOnce(&mut mcp_options) -> FfiResult,
+) -> mcp_result {
+    boundary(error_out, || {
         // SAFETY: NULL or live options from `mcp_options_new`, used by one thread at a time.
         let o = unsafe { options.as_mut() }.ok_or_else(|| Failure::null("options"))?;
         f(o)
@@ -340,8 +446,9 @@ pub unsafe extern "C" fn mcp_options_free(options: *mut mcp_options) {
 pub unsafe extern "C" fn mcp_options_set_url(
     options: *mut mcp_options,
     url: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let url = unsafe { str_arg(url, "url") }?;
         ClientBuilder::http(url)?;
@@ -356,8 +463,9 @@ pub unsafe extern "C" fn mcp_options_set_url(
 pub unsafe extern "C" fn mcp_options_set_stdio(
     options: *mut mcp_options,
     command_line: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let line = unsafe { str_arg(command_line, "command_line") }?;
         o.target = Some(Target::Stdio(StdioCommand::parse(line)?));
@@ -371,8 +479,9 @@ pub unsafe extern "C" fn mcp_options_set_client_info(
     options: *mut mcp_options,
     name: *const c_char,
     version: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: C string arguments.
         let (name, version) = unsafe { (str_arg(name, "name")?, str_arg(version, "version")?) };
         o.client_info = Some((name.to_owned(), version.to_owned()));
@@ -382,14 +491,14 @@ pub unsafe extern "C" fn mcp_options_set_client_info(
 
 /// The auth mode: an `mcp_auth_mode` value.
 #[no_mangle]
-pub unsafe extern "C" fn mcp_options_set_auth(options: *mut mcp_options, mode: i32) -> mcp_result {
-    set(options, |o| {
-        o.auth = match mode {
-            0 => mcp_auth_mode::None,
-            1 => mcp_auth_mode::Bearer,
-            2 => mcp_auth_mode::Oauth,
-            _ => return Err(Failure::invalid(format!("unknown auth mode {mode}"))),
-        };
+pub unsafe extern "C" fn mcp_options_set_auth(
+    options: *mut mcp_options,
+    mode: i32,
+    error_out: *mut *mut mcp_error,
+) -> mcp_result {
+    set(options, error_out, |o| {
+        o.auth = mcp_auth_mode::from_c(mode)?;
+        o.auth_chosen = true;
         Ok(())
     })
 }
@@ -399,12 +508,15 @@ pub unsafe extern "C" fn mcp_options_set_auth(options: *mut mcp_options, mode: i
 pub unsafe extern "C" fn mcp_options_set_bearer_token(
     options: *mut mcp_options,
     token: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let token = unsafe { str_arg(token, "token") }?;
         o.bearer = Some(token.to_owned());
-        o.auth = mcp_auth_mode::Bearer;
+        if !o.auth_chosen {
+            o.auth = mcp_auth_mode::Bearer;
+        }
         Ok(())
     })
 }
@@ -416,8 +528,9 @@ pub unsafe extern "C" fn mcp_options_add_header(
     options: *mut mcp_options,
     name: *const c_char,
     value: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: C string arguments.
         let (name, value) = unsafe { (str_arg(name, "name")?, str_arg(value, "value")?) };
         if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
@@ -438,8 +551,9 @@ pub unsafe extern "C" fn mcp_options_add_header(
 pub unsafe extern "C" fn mcp_options_add_ca_file(
     options: *mut mcp_options,
     path: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let path = unsafe { str_arg(path, "path") }?;
         o.ca_files.push(PathBuf::from(path));
@@ -453,11 +567,13 @@ pub unsafe extern "C" fn mcp_options_add_ca_file(
 pub unsafe extern "C" fn mcp_options_set_client_metadata_url(
     options: *mut mcp_options,
     url: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let url = unsafe { str_arg(url, "url") }?;
         o.client_metadata_url = Some(url.to_owned());
+        o.oauth_option("client metadata URL");
         Ok(())
     })
 }
@@ -468,8 +584,9 @@ pub unsafe extern "C" fn mcp_options_set_client_id(
     options: *mut mcp_options,
     client_id: *const c_char,
     client_secret: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: C string arguments.
         let (id, secret) = unsafe {
             (
@@ -478,6 +595,7 @@ pub unsafe extern "C" fn mcp_options_set_client_id(
             )
         };
         o.client_id = Some((id.to_owned(), secret.map(str::to_owned)));
+        o.oauth_option("client id");
         Ok(())
     })
 }
@@ -491,25 +609,28 @@ pub unsafe extern "C" fn mcp_options_set_grant(
     options: *mut mcp_options,
     grant: i32,
     assertion: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let assertion = unsafe { opt_str_arg(assertion, "assertion") }?;
-        o.grant = match (grant, assertion) {
-            (0, None) => Grant::AuthorizationCode,
-            (1, None) => Grant::ClientCredentials,
-            (2, None) => Grant::DeviceCode,
-            (3, Some(a)) => Grant::JwtBearer {
+        o.grant = match (mcp_grant::from_c(grant)?, assertion) {
+            (mcp_grant::AuthorizationCode, None) => Grant::AuthorizationCode,
+            (mcp_grant::ClientCredentials, None) => Grant::ClientCredentials,
+            (mcp_grant::DeviceCode, None) => Grant::DeviceCode,
+            (mcp_grant::JwtBearer, Some(a)) => Grant::JwtBearer {
                 assertion: Secret::new(a),
             },
-            (3, None) => return Err(Failure::invalid("MCP_GRANT_JWT_BEARER needs an assertion")),
-            (0..=2, Some(_)) => {
+            (mcp_grant::JwtBearer, None) => {
+                return Err(Failure::invalid("MCP_GRANT_JWT_BEARER needs an assertion"))
+            }
+            (_, Some(_)) => {
                 return Err(Failure::invalid(
                     "only MCP_GRANT_JWT_BEARER takes an assertion",
                 ))
             }
-            _ => return Err(Failure::invalid(format!("unknown grant {grant}"))),
         };
+        o.oauth_option("grant");
         Ok(())
     })
 }
@@ -521,14 +642,16 @@ pub unsafe extern "C" fn mcp_options_set_private_key(
     options: *mut mcp_options,
     pem: *const c_char,
     alg: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: C string arguments.
         let (pem, alg) = unsafe { (str_arg(pem, "pem")?, opt_str_arg(alg, "alg")?) };
         // Checked now, so a bad key is reported by this call rather than at connect.
         mcp::oauth::jwt::SigningKey::from_pem(pem, alg)
             .map_err(|e| Failure::invalid(e.to_string()))?;
         o.private_key = Some((Secret::new(pem), alg.map(str::to_owned)));
+        o.oauth_option("private key");
         Ok(())
     })
 }
@@ -539,11 +662,15 @@ pub unsafe extern "C" fn mcp_options_set_private_key(
 pub unsafe extern "C" fn mcp_options_set_scopes(
     options: *mut mcp_options,
     scopes: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let scopes = unsafe { opt_str_arg(scopes, "scopes") }?;
         o.scopes = scopes.map(|s| s.split_whitespace().map(str::to_owned).collect());
+        if o.scopes.is_some() {
+            o.oauth_option("scopes");
+        }
         Ok(())
     })
 }
@@ -553,9 +680,11 @@ pub unsafe extern "C" fn mcp_options_set_scopes(
 pub unsafe extern "C" fn mcp_options_set_redirect_port(
     options: *mut mcp_options,
     port: u16,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         o.redirect_port = port;
+        o.oauth_option("redirect port");
         Ok(())
     })
 }
@@ -565,9 +694,11 @@ pub unsafe extern "C" fn mcp_options_set_redirect_port(
 pub unsafe extern "C" fn mcp_options_set_redirect_timeout_ms(
     options: *mut mcp_options,
     timeout_ms: u64,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         o.redirect_timeout = Some(millis(timeout_ms)?);
+        o.oauth_option("redirect timeout");
         Ok(())
     })
 }
@@ -581,24 +712,13 @@ pub unsafe extern "C" fn mcp_options_set_store(
     options: *mut mcp_options,
     kind: i32,
     dir: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let dir = unsafe { opt_str_arg(dir, "dir") }?;
-        if dir.is_some() && kind != mcp_store_kind::File as i32 {
-            return Err(Failure::invalid(
-                "`dir` applies to MCP_STORE_KIND_FILE only",
-            ));
-        }
-        let choice = match kind {
-            0 => StoreChoice::Auto,
-            1 => StoreChoice::Keyring,
-            2 => StoreChoice::KernelKeyring,
-            3 => StoreChoice::File(dir.map(PathBuf::from)),
-            4 => StoreChoice::Memory,
-            _ => return Err(Failure::invalid(format!("unknown store kind {kind}"))),
-        };
-        o.store = StoreSetting::Choice(choice);
+        o.store = StoreSetting::Choice(mcp_store_kind::from_c(kind)?.choice(dir)?);
+        o.oauth_option("store");
         Ok(())
     })
 }
@@ -615,8 +735,9 @@ pub unsafe extern "C" fn mcp_options_set_store_callbacks(
     remove: mcp_store_remove_fn,
     user_data: *mut c_void,
     user_data_free: mcp_free_fn,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         match (load, save, remove) {
             (None, None, None) => o.store = StoreSetting::Choice(StoreChoice::Auto),
             (Some(load), Some(save), Some(remove)) => {
@@ -624,7 +745,8 @@ pub unsafe extern "C" fn mcp_options_set_store_callbacks(
                     StoreFns { load, save, remove },
                     user_data,
                     user_data_free,
-                ))
+                ));
+                o.oauth_option("store callbacks");
             }
             (None, _, _) => return Err(Failure::null("load")),
             (_, None, _) => return Err(Failure::null("save")),
@@ -642,11 +764,15 @@ pub unsafe extern "C" fn mcp_options_set_presenter(
     presenter: mcp_presenter_fn,
     user_data: *mut c_void,
     user_data_free: mcp_free_fn,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         o.presenter = match presenter {
             None => PresenterSetting::Browser,
-            Some(f) => PresenterSetting::Callback(Foreign::new(f, user_data, user_data_free)),
+            Some(f) => {
+                o.oauth_option("presenter");
+                PresenterSetting::Callback(Foreign::new(f, user_data, user_data_free))
+            }
         };
         Ok(())
     })
@@ -659,9 +785,11 @@ pub unsafe extern "C" fn mcp_options_set_presenter(
 pub unsafe extern "C" fn mcp_options_set_headless_presenter(
     options: *mut mcp_options,
     enabled: bool,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         o.presenter = if enabled {
+            o.oauth_option("headless presenter");
             PresenterSetting::Headless
         } else {
             PresenterSetting::Browser
@@ -676,8 +804,9 @@ pub unsafe extern "C" fn mcp_options_set_headless_presenter(
 pub unsafe extern "C" fn mcp_options_set_request_timeout_ms(
     options: *mut mcp_options,
     timeout_ms: u64,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         o.request_timeout = Some(millis(timeout_ms)?);
         Ok(())
     })
@@ -688,8 +817,9 @@ pub unsafe extern "C" fn mcp_options_set_request_timeout_ms(
 pub unsafe extern "C" fn mcp_options_set_connect_timeout_ms(
     options: *mut mcp_options,
     timeout_ms: u64,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         o.connect_timeout = Some(millis(timeout_ms)?);
         Ok(())
     })
@@ -700,8 +830,9 @@ pub unsafe extern "C" fn mcp_options_set_connect_timeout_ms(
 pub unsafe extern "C" fn mcp_options_set_protocol_version(
     options: *mut mcp_options,
     version: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let v = unsafe { str_arg(version, "version") }?;
         o.protocol_version = Some(v.to_owned());
@@ -714,8 +845,9 @@ pub unsafe extern "C" fn mcp_options_set_protocol_version(
 pub unsafe extern "C" fn mcp_options_set_capabilities(
     options: *mut mcp_options,
     capabilities_json: *const c_char,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         // SAFETY: a C string argument.
         let text = unsafe { str_arg(capabilities_json, "capabilities_json") }?;
         match json_arg(text, "capabilities_json")? {
@@ -738,8 +870,9 @@ pub unsafe extern "C" fn mcp_options_set_notification_callback(
     callback: mcp_notification_fn,
     user_data: *mut c_void,
     user_data_free: mcp_free_fn,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         o.notification = callback.map(|f| Foreign::new(f, user_data, user_data_free));
         Ok(())
     })
@@ -755,9 +888,76 @@ pub unsafe extern "C" fn mcp_options_set_auth_event_callback(
     callback: mcp_auth_event_fn,
     user_data: *mut c_void,
     user_data_free: mcp_free_fn,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         o.auth_event = callback.map(|f| Foreign::new(f, user_data, user_data_free));
+        if o.auth_event.is_some() {
+            o.oauth_option("auth event callback");
+        }
+        Ok(())
+    })
+}
+
+/// OAuth: show device-flow codes (`MCP_GRANT_DEVICE_CODE`) with this callback instead of
+/// printing them on stderr. NULL: back to stderr. Ownership of `user_data` as for the store
+/// callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_device_code_callback(
+    options: *mut mcp_options,
+    callback: mcp_device_code_fn,
+    user_data: *mut c_void,
+    user_data_free: mcp_free_fn,
+    error_out: *mut *mut mcp_error,
+) -> mcp_result {
+    set(options, error_out, |o| {
+        o.device_code = callback.map(|f| Foreign::new(f, user_data, user_data_free));
+        if o.device_code.is_some() {
+            o.oauth_option("device code callback");
+        }
+        Ok(())
+    })
+}
+
+/// OAuth: enterprise-managed authorization (SEP-990): the user's identity-provider token
+/// `subject_token` (of type `subject_token_type`; NULL: an OpenID Connect ID token) is
+/// exchanged at the identity provider's token endpoint (RFC 8693), as the client
+/// `idp_client_id` (with `idp_client_secret`, or NULL for a public client there), for an
+/// identity assertion that this server's authorization server redeems (RFC 7523). Replaces
+/// the grant set with `mcp_options_set_grant`.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_enterprise_grant(
+    options: *mut mcp_options,
+    idp_token_endpoint: *const c_char,
+    idp_client_id: *const c_char,
+    idp_client_secret: *const c_char,
+    subject_token: *const c_char,
+    subject_token_type: *const c_char,
+    error_out: *mut *mut mcp_error,
+) -> mcp_result {
+    set(options, error_out, |o| {
+        // SAFETY: C string arguments.
+        let (endpoint, client_id, secret, token, token_type) = unsafe {
+            (
+                str_arg(idp_token_endpoint, "idp_token_endpoint")?,
+                str_arg(idp_client_id, "idp_client_id")?,
+                opt_str_arg(idp_client_secret, "idp_client_secret")?,
+                str_arg(subject_token, "subject_token")?,
+                opt_str_arg(subject_token_type, "subject_token_type")?,
+            )
+        };
+        mcp::oauth::http::endpoint(endpoint, "idp_token_endpoint")
+            .map_err(|e| Failure::invalid(e.to_string()))?;
+        o.grant = Grant::EnterpriseManaged(EnterpriseGrant {
+            idp_token_endpoint: endpoint.to_owned(),
+            idp_client_id: client_id.to_owned(),
+            idp_client_secret: secret.map(Secret::new),
+            subject_token: Secret::new(token),
+            subject_token_type: token_type
+                .unwrap_or("urn:ietf:params:oauth:token-type:id_token")
+                .to_owned(),
+        });
+        o.oauth_option("grant");
         Ok(())
     })
 }
@@ -773,8 +973,9 @@ pub unsafe extern "C" fn mcp_options_set_request_callback(
     callback: mcp_request_fn,
     user_data: *mut c_void,
     user_data_free: mcp_free_fn,
+    error_out: *mut *mut mcp_error,
 ) -> mcp_result {
-    set(options, |o| {
+    set(options, error_out, |o| {
         o.request = callback.map(|f| (capabilities, Foreign::new(f, user_data, user_data_free)));
         Ok(())
     })

@@ -37,13 +37,13 @@ int main(int argc, char **argv) {
     }
 
     mcp_options *options = mcp_options_new();
-    mcp_options_set_client_info(options, "mcp-example", "1.0");
-    mcp_result rc = mcp_options_set_url(options, url);
+    mcp_options_set_client_info(options, "mcp-example", "1.0", NULL);
+    mcp_result rc = mcp_options_set_url(options, url, NULL);
     if (rc != MCP_RESULT_OK) {
         mcp_options_free(options);
         return fail("mcp_options_set_url", rc, NULL);
     }
-    if (oauth) mcp_options_set_auth(options, MCP_AUTH_MODE_OAUTH);
+    if (oauth) mcp_options_set_auth(options, MCP_AUTH_MODE_OAUTH, NULL);
 
     mcp_client *client = NULL;
     mcp_error *err = NULL;

@@ -11,9 +11,9 @@ int main() {
     const char *v = mcp_version();
     mcp_result rc = MCP_RESULT_OK;
     mcp_options *o = mcp_options_new();
-    rc = mcp_options_set_auth(o, MCP_AUTH_MODE_NONE);
+    rc = mcp_options_set_auth(o, MCP_AUTH_MODE_NONE, NULL);
     mcp_request_fn cb = on_request;
-    if (rc == MCP_RESULT_OK) rc = mcp_options_set_request_callback(o, MCP_CAPABILITY_ROOTS, cb, nullptr, nullptr);
+    if (rc == MCP_RESULT_OK) rc = mcp_options_set_request_callback(o, MCP_CAPABILITY_ROOTS, cb, nullptr, nullptr, NULL);
     mcp_client *c = nullptr;
     mcp_error *err = nullptr;
     // No server set: refused, with details.

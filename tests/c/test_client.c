@@ -7,7 +7,7 @@ static h_server server;
 static mcp_options *url_options(void) {
     mcp_options *o = mcp_options_new();
     CHECK(o != NULL);
-    CHECK_OK(mcp_options_set_url(o, server.url), NULL);
+    CHECK_OK(mcp_options_set_url(o, server.url, NULL), NULL);
     return o;
 }
 
@@ -61,36 +61,36 @@ static void test_free_null_and_twice(void) {
 static void test_option_errors(void) {
     mcp_options *o = mcp_options_new();
     const char bad_utf8[] = {'h', 't', 't', 'p', ':', '/', '/', (char)0xff, (char)0xfe, 0};
-    CHECK_RC(mcp_options_set_url(NULL, server.url), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_url(o, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_url(o, bad_utf8), MCP_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(mcp_options_set_url(o, "ftp://example.com/"), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_url(o, "not a url"), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_stdio(o, "a 'b"), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_stdio(o, ""), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_client_info(o, "x", NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_auth(o, 42), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_bearer_token(o, bad_utf8), MCP_RESULT_INVALID_UTF8, NULL);
-    CHECK_RC(mcp_options_add_header(o, "bad header", "v"), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_add_header(o, "X-Ok", "line\nbreak"), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_add_header(o, NULL, "v"), MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_store(o, 99, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, "/tmp"), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_request_timeout_ms(o, 0), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_capabilities(o, "{oops"), MCP_RESULT_INVALID_JSON, NULL);
-    CHECK_RC(mcp_options_set_capabilities(o, "[1]"), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_capabilities(o, "{\"experimental\":{}}"), MCP_RESULT_OK, NULL);
+    CHECK_RC(mcp_options_set_url(NULL, server.url, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_url(o, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_url(o, bad_utf8, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_options_set_url(o, "ftp://example.com/", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_url(o, "not a url", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_stdio(o, "a 'b", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_stdio(o, "", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_client_info(o, "x", NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_auth(o, 42, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_bearer_token(o, bad_utf8, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_options_add_header(o, "bad header", "v", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_add_header(o, "X-Ok", "line\nbreak", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_add_header(o, NULL, "v", NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_store(o, 99, NULL, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, "/tmp", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_request_timeout_ms(o, 0, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_capabilities(o, "{oops", NULL), MCP_RESULT_INVALID_JSON, NULL);
+    CHECK_RC(mcp_options_set_capabilities(o, "[1]", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_capabilities(o, "{\"experimental\":{}}", NULL), MCP_RESULT_OK, NULL);
     CHECK_RC(mcp_log_set_callback(9, NULL, NULL, NULL, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
     /* Grants and keys. */
-    CHECK_RC(mcp_options_set_grant(o, 42, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_grant(o, MCP_GRANT_JWT_BEARER, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_grant(o, MCP_GRANT_DEVICE_CODE, "x"), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_grant(o, MCP_GRANT_JWT_BEARER, bad_utf8), MCP_RESULT_INVALID_UTF8, NULL);
-    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_JWT_BEARER, "eyJ.assertion.sig"), NULL);
-    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_CLIENT_CREDENTIALS, NULL), NULL);
-    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_AUTHORIZATION_CODE, NULL), NULL);
-    CHECK_RC(mcp_options_set_private_key(o, "not a key", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
-    CHECK_RC(mcp_options_set_private_key(o, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_grant(o, 42, NULL, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_grant(o, MCP_GRANT_JWT_BEARER, NULL, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_grant(o, MCP_GRANT_DEVICE_CODE, "x", NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_grant(o, MCP_GRANT_JWT_BEARER, bad_utf8, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_JWT_BEARER, "eyJ.assertion.sig", NULL), NULL);
+    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_CLIENT_CREDENTIALS, NULL, NULL), NULL);
+    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_AUTHORIZATION_CODE, NULL, NULL), NULL);
+    CHECK_RC(mcp_options_set_private_key(o, "not a key", NULL, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_private_key(o, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
     /* No server set: the client cannot be made; the out-parameter stays as it was. */
     mcp_client *c = (mcp_client *)&server;
     mcp_error *err = NULL;
@@ -104,10 +104,81 @@ static void test_option_errors(void) {
     CHECK(err != NULL && h_contains(mcp_error_message(err), "client_out"));
     mcp_error_free(err);
     /* Bearer mode needs a token. */
-    CHECK_OK(mcp_options_set_url(o, server.url), NULL);
-    CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_BEARER), NULL);
+    CHECK_OK(mcp_options_set_url(o, server.url, NULL), NULL);
+    CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_BEARER, NULL), NULL);
     CHECK_RC(mcp_client_new(o, NULL, &c, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
     mcp_options_free(o);
+}
+
+/* Setters say why they refuse; OAuth-only options turn OAuth on, and an option the chosen mode
+ * would not use is refused when the client is made; strings for callbacks come from the
+ * library's allocator. */
+static void test_setter_messages_and_implied_modes(void) {
+    mcp_options *o = mcp_options_new();
+    mcp_error *err = NULL;
+    CHECK_RC(mcp_options_set_url(o, "ftp://example.com/", &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "http or https"));
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_RC(mcp_options_set_private_key(o, "not a key", NULL, &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && strlen(mcp_error_message(err)) > 0);
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_RC(mcp_options_set_capabilities(o, "[1]", &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "JSON object"));
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_RC(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, "/tmp", &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "MCP_STORE_KIND_FILE"));
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_RC(mcp_options_set_auth(o, 7, &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "unknown auth mode 7"));
+    mcp_error_free(err);
+    err = NULL;
+
+    /* Scopes mean OAuth: the client is an OAuth client without mcp_options_set_auth. */
+    CHECK_OK(mcp_options_set_url(o, server.url, NULL), NULL);
+    CHECK_OK(mcp_options_set_scopes(o, "read write", NULL), NULL);
+    mcp_client *c = NULL;
+    CHECK_OK(mcp_client_create(o, &c, &err), err);
+    char *status = NULL;
+    CHECK_OK(mcp_auth_status(c, &status, &err), err);
+    CHECK(h_contains(status, "\"has_token\":false"));
+    mcp_string_free(status);
+    mcp_client_free(c);
+    /* ...unless the host chose another mode: then the scopes would be ignored, so it fails. */
+    CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_NONE, NULL), NULL);
+    c = NULL;
+    CHECK_RC(mcp_client_create(o, &c, &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(c == NULL);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "OAuth options are set (scopes)"));
+    mcp_error_free(err);
+    err = NULL;
+    mcp_options_free(o);
+    /* A bearer token under OAuth would be ignored too. */
+    o = mcp_options_new();
+    CHECK_OK(mcp_options_set_url(o, server.url, NULL), NULL);
+    CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_OAUTH, NULL), NULL);
+    CHECK_OK(mcp_options_set_bearer_token(o, "t0ken", NULL), NULL);
+    CHECK_RC(mcp_client_create(o, &c, &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "bearer token is set"));
+    mcp_error_free(err);
+    mcp_options_free(o);
+
+    /* The allocator for strings handed back. */
+    char *s = mcp_string_new("ab\0cd", 2);
+    CHECK(s != NULL && strcmp(s, "ab") == 0);
+    mcp_string_free(s);
+    CHECK(mcp_string_new("a\0b", 3) == NULL); /* a NUL inside */
+    CHECK(mcp_string_new(NULL, 3) == NULL);
+    s = mcp_string_new(NULL, 0);
+    CHECK(s != NULL && s[0] == 0);
+    mcp_string_free(s);
+    s = mcp_string_dup("copy");
+    CHECK(s != NULL && strcmp(s, "copy") == 0);
+    mcp_string_free(s);
+    CHECK(mcp_string_dup(NULL) == NULL);
 }
 
 static void test_call_argument_errors(void) {
@@ -262,7 +333,7 @@ static void test_create_then_connect(void) {
 static void test_connect_failure(void) {
     mcp_options *o = mcp_options_new();
     /* Nothing listens on port 1. */
-    CHECK_OK(mcp_options_set_url(o, "http://127.0.0.1:1/mcp"), NULL);
+    CHECK_OK(mcp_options_set_url(o, "http://127.0.0.1:1/mcp", NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_TRANSPORT, err);
@@ -274,10 +345,10 @@ static void test_connect_failure(void) {
 
 static void test_bearer_and_headers(void) {
     mcp_options *o = url_options();
-    CHECK_OK(mcp_options_set_bearer_token(o, "secret-token"), NULL);
-    CHECK_OK(mcp_options_add_header(o, "X-Api-Key", "k"), NULL);
-    CHECK_OK(mcp_options_set_client_info(o, "c-tests", "1.2.3"), NULL);
-    CHECK_OK(mcp_options_set_connect_timeout_ms(o, 5000), NULL);
+    CHECK_OK(mcp_options_set_bearer_token(o, "secret-token", NULL), NULL);
+    CHECK_OK(mcp_options_add_header(o, "X-Api-Key", "k", NULL), NULL);
+    CHECK_OK(mcp_options_set_client_info(o, "c-tests", "1.2.3", NULL), NULL);
+    CHECK_OK(mcp_options_set_connect_timeout_ms(o, 5000, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -363,7 +434,7 @@ static void test_cancel_from_another_thread(void) {
 
 static void test_timeouts(void) {
     mcp_options *o = url_options();
-    CHECK_OK(mcp_options_set_request_timeout_ms(o, 300), NULL);
+    CHECK_OK(mcp_options_set_request_timeout_ms(o, 300, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -500,7 +571,7 @@ static void test_notifications_and_user_data_free(void) {
     static cb_state s;
     memset(&s, 0, sizeof s);
     mcp_options *o = url_options();
-    CHECK_OK(mcp_options_set_notification_callback(o, on_notification, &s, count_free), NULL);
+    CHECK_OK(mcp_options_set_notification_callback(o, on_notification, &s, count_free, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -526,10 +597,12 @@ static int32_t on_request(void *ud, const char *method, const char *params, char
     if (atomic_load(&s->client) != NULL && mcp_ping(atomic_load(&s->client), NULL, NULL) == MCP_RESULT_REENTRANT)
         atomic_fetch_add(&s->reentrant_refused, 1);
     if (strcmp(method, "elicitation/create") == 0 && h_contains(params, "Your name?")) {
-        *result_out = strdup("{\"action\":\"accept\",\"content\":{\"name\":\"Grace\"}}");
+        /* Made with the library's allocator, as every host should. */
+        static const char answer[] = "{\"action\":\"accept\",\"content\":{\"name\":\"Grace\"}}";
+        *result_out = mcp_string_new(answer, sizeof answer - 1);
         return 0;
     }
-    *result_out = strdup("not supported here");
+    *result_out = mcp_string_dup("not supported here");
     return -32601;
 }
 
@@ -537,7 +610,7 @@ static void test_server_requests(void) {
     static cb_state s;
     memset(&s, 0, sizeof s);
     mcp_options *o = url_options();
-    CHECK_OK(mcp_options_set_request_callback(o, MCP_CAPABILITY_ELICITATION, on_request, &s, count_free), NULL);
+    CHECK_OK(mcp_options_set_request_callback(o, MCP_CAPABILITY_ELICITATION, on_request, &s, count_free, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -590,7 +663,7 @@ static void test_stdio(void) {
     char line[512];
     snprintf(line, sizeof line, "'%s' --stdio", bin ? bin : "target/debug/mcp-test-server");
     mcp_options *o = mcp_options_new();
-    CHECK_OK(mcp_options_set_stdio(o, line), NULL);
+    CHECK_OK(mcp_options_set_stdio(o, line, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -613,6 +686,7 @@ int main(int argc, char **argv) {
         {"version", test_version},
         {"free_null_and_twice", test_free_null_and_twice},
         {"option_errors", test_option_errors},
+        {"setter_messages_and_implied_modes", test_setter_messages_and_implied_modes},
         {"call_argument_errors", test_call_argument_errors},
         {"tools_json", test_tools_json},
         {"list_tools", test_list_tools},

@@ -29,7 +29,7 @@ static int32_t store_load(void *ud, const char *key, char **value_out) {
     atomic_fetch_add(&s->loads, 1);
     pthread_mutex_lock(&s->lock);
     int i = store_find(s, key);
-    if (i >= 0) *value_out = strdup(s->values[i]);
+    if (i >= 0) *value_out = mcp_string_dup(s->values[i]);
     pthread_mutex_unlock(&s->lock);
     return 0;
 }
@@ -134,10 +134,10 @@ static void join_browser(presenter_state *s) {
 
 static mcp_options *oauth_options(void) {
     mcp_options *o = mcp_options_new();
-    CHECK_OK(mcp_options_set_url(o, server.url), NULL);
-    CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_OAUTH), NULL);
-    CHECK_OK(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, NULL), NULL);
-    CHECK_OK(mcp_options_set_redirect_timeout_ms(o, 10000), NULL);
+    CHECK_OK(mcp_options_set_url(o, server.url, NULL), NULL);
+    CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_OAUTH, NULL), NULL);
+    CHECK_OK(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, NULL, NULL), NULL);
+    CHECK_OK(mcp_options_set_redirect_timeout_ms(o, 10000, NULL), NULL);
     return o;
 }
 
@@ -155,7 +155,7 @@ static void check_echo(mcp_client *c, const char *text) {
 
 static void test_unauthorized_without_oauth(void) {
     mcp_options *o = mcp_options_new();
-    CHECK_OK(mcp_options_set_url(o, server.url), NULL);
+    CHECK_OK(mcp_options_set_url(o, server.url, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_AUTH, err);
@@ -166,7 +166,7 @@ static void test_unauthorized_without_oauth(void) {
 
 static void test_headless(void) {
     mcp_options *o = oauth_options();
-    CHECK_OK(mcp_options_set_headless_presenter(o, true), NULL);
+    CHECK_OK(mcp_options_set_headless_presenter(o, true, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -186,8 +186,8 @@ static void test_url_callback_and_custom_store(void) {
     memset(&p, 0, sizeof p);
     pthread_mutex_init(&store.lock, NULL);
     mcp_options *o = oauth_options();
-    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL), NULL);
-    CHECK_OK(mcp_options_set_store_callbacks(o, store_load, store_save, store_remove, &store, store_free), NULL);
+    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL, NULL), NULL);
+    CHECK_OK(mcp_options_set_store_callbacks(o, store_load, store_save, store_remove, &store, store_free, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -220,9 +220,9 @@ static void test_callback_hands_back_redirect(void) {
     memset(&p, 0, sizeof p);
     p.hand_back = 1;
     p.other = mcp_options_new();
-    CHECK_OK(mcp_options_set_url(p.other, server.url), NULL);
+    CHECK_OK(mcp_options_set_url(p.other, server.url, NULL), NULL);
     mcp_options *o = oauth_options();
-    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL), NULL);
+    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -242,7 +242,7 @@ static void test_presenter_refuses(void) {
     memset(&p, 0, sizeof p);
     p.refuse = 7;
     mcp_options *o = oauth_options();
-    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL), NULL);
+    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_AUTH, err);
@@ -270,7 +270,7 @@ static void test_two_step_without_callbacks(void) {
     memset(&p, 0, sizeof p);
     p.refuse = 5; /* must not be used */
     mcp_options *o = oauth_options();
-    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL), NULL);
+    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_create(o, &c, &err), err);
@@ -319,10 +319,10 @@ static void test_refresh(void) {
     static const char *const args[] = {"--oauth", "--token-ttl", "1", NULL};
     CHECK(h_server_start(&short_lived, args) == 0);
     mcp_options *o = mcp_options_new();
-    CHECK_OK(mcp_options_set_url(o, short_lived.url), NULL);
-    CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_OAUTH), NULL);
-    CHECK_OK(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, NULL), NULL);
-    CHECK_OK(mcp_options_set_headless_presenter(o, true), NULL);
+    CHECK_OK(mcp_options_set_url(o, short_lived.url, NULL), NULL);
+    CHECK_OK(mcp_options_set_auth(o, MCP_AUTH_MODE_OAUTH, NULL), NULL);
+    CHECK_OK(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, NULL, NULL), NULL);
+    CHECK_OK(mcp_options_set_headless_presenter(o, true, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -363,10 +363,10 @@ static void events_free(void *ud) {
 static void test_auth_events(void) {
     static events_state ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
     mcp_options *o = oauth_options();
-    CHECK_OK(mcp_options_set_headless_presenter(o, true), NULL);
-    CHECK_RC(mcp_options_set_auth_event_callback(NULL, on_auth_event, &ev, events_free),
+    CHECK_OK(mcp_options_set_headless_presenter(o, true, NULL), NULL);
+    CHECK_RC(mcp_options_set_auth_event_callback(NULL, on_auth_event, &ev, events_free, NULL),
              MCP_RESULT_NULL_ARGUMENT, NULL);
-    CHECK_OK(mcp_options_set_auth_event_callback(o, on_auth_event, &ev, events_free), NULL);
+    CHECK_OK(mcp_options_set_auth_event_callback(o, on_auth_event, &ev, events_free, NULL), NULL);
     mcp_client *c = NULL;
     mcp_error *err = NULL;
     CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
@@ -387,6 +387,86 @@ static void test_auth_events(void) {
     CHECK(atomic_load(&ev.calls) >= 5);
 }
 
+/* ---- device codes and the enterprise grant ---------------------------------------------- */
+
+typedef struct {
+    atomic_int calls;
+    char code[64];
+    pthread_t approver;
+    int approver_started;
+} device_state;
+
+static void *approve_device(void *p) {
+    char *url = p;
+    char *location = NULL;
+    h_http_get(url, &location); /* the verification page approves the code it is given */
+    free(location);
+    free(url);
+    return NULL;
+}
+
+static int32_t show_device_code(void *ud, const char *uri, const char *complete, const char *code,
+                                uint64_t expires_in) {
+    device_state *s = ud;
+    atomic_fetch_add(&s->calls, 1);
+    snprintf(s->code, sizeof s->code, "%s", code);
+    if (complete == NULL || !h_contains(complete, code) || !h_contains(uri, "/device") || expires_in == 0)
+        return 5;
+    /* The user approves on "another device" while the library polls. */
+    s->approver_started = pthread_create(&s->approver, NULL, approve_device, strdup(complete)) == 0;
+    return 0;
+}
+
+static void test_device_code_callback(void) {
+    h_server dev;
+    static const char *const args[] = {"--oauth", "--oauth-device", NULL};
+    CHECK(h_server_start(&dev, args) == 0);
+    static device_state s;
+    memset(&s, 0, sizeof s);
+    mcp_options *o = mcp_options_new();
+    CHECK_OK(mcp_options_set_url(o, dev.url, NULL), NULL);
+    CHECK_OK(mcp_options_set_grant(o, MCP_GRANT_DEVICE_CODE, NULL, NULL), NULL); /* implies OAuth */
+    CHECK_OK(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, NULL, NULL), NULL);
+    CHECK_OK(mcp_options_set_device_code_callback(o, show_device_code, &s, NULL, NULL), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
+    CHECK(atomic_load(&s.calls) == 1);
+    CHECK(strlen(s.code) >= 4);
+    check_echo(c, "device");
+    if (s.approver_started) pthread_join(s.approver, NULL);
+    mcp_client_free(c);
+    mcp_options_free(o);
+    h_server_stop(&dev);
+}
+
+static void test_enterprise_grant(void) {
+    mcp_options *o = mcp_options_new();
+    mcp_error *err = NULL;
+    CHECK_RC(mcp_options_set_enterprise_grant(o, NULL, "id", NULL, "tok", NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_options_set_enterprise_grant(o, "http://idp.example/token", "id", NULL, "tok", NULL, &err),
+             MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "http://idp.example/token"));
+    mcp_error_free(err);
+    err = NULL;
+    /* This server's own token endpoint stands in for the identity provider: it refuses the
+     * token exchange, which shows the grant went there first. */
+    char idp[512];
+    snprintf(idp, sizeof idp, "%s", server.url);
+    char *path = strstr(idp + 8, "/");
+    CHECK(path != NULL);
+    if (path != NULL) snprintf(path, sizeof idp - (size_t)(path - idp), "/token");
+    CHECK_OK(mcp_options_set_url(o, server.url, NULL), NULL);
+    CHECK_OK(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, NULL, NULL), NULL);
+    CHECK_OK(mcp_options_set_enterprise_grant(o, idp, "enterprise-client", NULL, "id-token-of-the-user", NULL, NULL), NULL);
+    mcp_client *c = NULL;
+    CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_AUTH, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "identity provider"));
+    CHECK(err != NULL && !h_contains(mcp_error_message(err), "id-token-of-the-user"));
+    mcp_error_free(err);
+    mcp_options_free(o);
+}
+
 int main(int argc, char **argv) {
     static const char *const args[] = {"--oauth", NULL};
     if (h_server_start(&server, args) != 0) return 2;
@@ -399,6 +479,8 @@ int main(int argc, char **argv) {
         {"two_step_without_callbacks", test_two_step_without_callbacks},
         {"refresh", test_refresh},
         {"auth_events", test_auth_events},
+        {"device_code_callback", test_device_code_callback},
+        {"enterprise_grant", test_enterprise_grant},
     };
     int rc = h_run(tests, sizeof tests / sizeof tests[0], argc, argv);
     h_server_stop(&server);

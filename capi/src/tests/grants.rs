@@ -36,17 +36,33 @@ async fn client_credentials_through_the_c_abi() -> TestResult {
     // A thread of the host's own (not a runtime thread, where blocking calls are refused).
     let host = std::thread::spawn(move || unsafe {
         let o: *mut mcp_options = mcp_options_new();
-        assert_eq!(mcp_options_set_url(o, c(&url).as_ptr()), mcp_result::Ok);
-        assert_eq!(mcp_options_set_auth(o, 2), mcp_result::Ok);
         assert_eq!(
-            mcp_options_set_client_id(o, c("machine").as_ptr(), c("s3cret").as_ptr()),
+            mcp_options_set_url(o, c(&url).as_ptr(), ptr::null_mut()),
+            mcp_result::Ok
+        );
+        assert_eq!(mcp_options_set_auth(o, 2, ptr::null_mut()), mcp_result::Ok);
+        assert_eq!(
+            mcp_options_set_client_id(
+                o,
+                c("machine").as_ptr(),
+                c("s3cret").as_ptr(),
+                ptr::null_mut()
+            ),
             mcp_result::Ok
         );
         assert_eq!(
-            mcp_options_set_grant(o, mcp_grant::ClientCredentials as i32, ptr::null()),
+            mcp_options_set_grant(
+                o,
+                mcp_grant::ClientCredentials as i32,
+                ptr::null(),
+                ptr::null_mut()
+            ),
             mcp_result::Ok
         );
-        assert_eq!(mcp_options_set_store(o, 4, ptr::null()), mcp_result::Ok);
+        assert_eq!(
+            mcp_options_set_store(o, 4, ptr::null(), ptr::null_mut()),
+            mcp_result::Ok
+        );
         let mut client: *mut CClient = ptr::null_mut();
         assert_eq!(
             mcp_client_new(o, ptr::null(), &mut client, ptr::null_mut()),
@@ -93,16 +109,16 @@ fn private_keys_are_checked_when_set() -> TestResult {
     unsafe {
         let o = mcp_options_new();
         assert_eq!(
-            mcp_options_set_private_key(o, pem.as_ptr(), c("ES256").as_ptr()),
+            mcp_options_set_private_key(o, pem.as_ptr(), c("ES256").as_ptr(), ptr::null_mut()),
             mcp_result::Ok
         );
         assert_eq!(
-            mcp_options_set_private_key(o, pem.as_ptr(), c("RS256").as_ptr()),
+            mcp_options_set_private_key(o, pem.as_ptr(), c("RS256").as_ptr(), ptr::null_mut()),
             mcp_result::InvalidArgument,
             "an EC key is not an RS256 key"
         );
         assert_eq!(
-            mcp_options_set_private_key(o, c("garbage").as_ptr(), ptr::null()),
+            mcp_options_set_private_key(o, c("garbage").as_ptr(), ptr::null(), ptr::null_mut()),
             mcp_result::InvalidArgument
         );
         mcp_options_free(o);
