@@ -24,6 +24,18 @@
  *     }
  *     mcp_options_free(o);
  *
+ * LIFECYCLE
+ *   1. Options: mcp_options_new, then mcp_options_set_* (the server, authorization,
+ *      timeouts, callbacks). A client copies what it needs: free the options any time after.
+ *   2. Client: mcp_client_new makes and connects one (or mcp_client_create, then sign in
+ *      with mcp_authorize*, then mcp_connect).
+ *   3. Calls: mcp_call_tool, mcp_list_tools, mcp_read_resource, mcp_get_prompt, mcp_call
+ *      (any method), each with optional mcp_call_options (a timeout, a cancel handle).
+ *   4. End: mcp_close ends the session; mcp_client_free frees the client.
+ *   Who frees what: options with mcp_options_free, clients with mcp_client_free, call
+ *   options with mcp_call_options_free, errors with mcp_error_free, strings the library
+ *   returns with mcp_string_free.
+ *
  * THREAD SAFETY
  *   An mcp_client is safe to use from many threads at once: requests are multiplexed over
  *   one connection. mcp_client_free only after every call on that client has returned.
@@ -291,17 +303,6 @@ typedef struct mcp_error mcp_error;
 // client copies what it needs: the options may be changed, reused or freed afterwards.
 typedef struct mcp_options mcp_options;
 
-// Receives one log line: its level, its target (the module, e.g. `mcp_client::oauth`) and
-// the formatted message with its fields.
-typedef void (*mcp_log_fn)(void *user_data,
-                           mcp_log_level level,
-                           const char *target,
-                           const char *message);
-
-// Frees the user data given with a callback; runs exactly once, on any thread, when the
-// library no longer needs the user data.
-typedef void (*mcp_free_fn)(void *user_data);
-
 // Loads the entry for `key`: return 0 and set `*value_out` to a copy of the entry made with
 // `mcp_string_dup` (the library frees it), or leave it NULL when there is none; return
 // non-zero on failure.
@@ -317,6 +318,10 @@ typedef int32_t (*mcp_store_save_fn)(void *user_data,
 // Removes the entry for `key` (absent is fine); 0 on success.
 typedef int32_t (*mcp_store_remove_fn)(void *user_data,
                                        const char *key);
+
+// Frees the user data given with a callback; runs exactly once, on any thread, when the
+// library no longer needs the user data.
+typedef void (*mcp_free_fn)(void *user_data);
 
 // Shows the authorization URL to the user. Return 0 once it is shown. To hand back the
 // redirect yourself, set `*redirect_out` to the full redirect URL (the URL the browser was
@@ -365,6 +370,13 @@ typedef int32_t (*mcp_request_fn)(void *user_data,
                                   const char *params_json,
                                   char **result_out);
 
+// Receives one log line: its level, its target (the module, e.g. `mcp_client::oauth`) and
+// the formatted message with its fields.
+typedef void (*mcp_log_fn)(void *user_data,
+                           mcp_log_level level,
+                           const char *target,
+                           const char *message);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -372,218 +384,6 @@ extern "C" {
 // The library's version, e.g. `"0.1.0"` (static; never freed). Compare with
 // `MCP_VERSION_MAJOR`/`MINOR`/`PATCH` to check that the library matches the header.
 const char *mcp_version(void);
-
-// New call options: the client's default timeout, not cancelled. Free with
-// `mcp_call_options_free`. NULL only if memory ran out.
-struct mcp_call_options *mcp_call_options_new(void);
-
-// Free call options once no call using them is running. NULL and a second free are ignored.
-void mcp_call_options_free(struct mcp_call_options *options);
-
-// The timeout of calls made with these options, in milliseconds (0: the client's default).
-// It bounds the request itself; time spent signing in does not count (see
-// `mcp_options_set_request_timeout_ms`).
-mcp_result mcp_call_options_set_timeout_ms(struct mcp_call_options *options,
-                                           uint64_t timeout_ms);
-
-// Cancel the calls running with these options, and every later call made with them: each
-// returns `MCP_RESULT_CANCELLED` promptly, the server is told where the protocol allows, and
-// the client stays usable. Other calls of the same client are not affected. Never blocks:
-// callable from any thread, callbacks included.
-mcp_result mcp_call_options_cancel(struct mcp_call_options *options);
-
-// Whether `mcp_call_options_cancel` was called on these options (false for NULL).
-bool mcp_call_options_is_cancelled(const struct mcp_call_options *options);
-
-// Make a client from `options` without connecting (no network). Use it to sign in first with
-// `mcp_authorize_begin` / `mcp_authorize_complete` or `mcp_authorize`, then `mcp_connect`.
-// `*client_out` is written on success only.
-mcp_result mcp_client_create(const struct mcp_options *options,
-                             struct mcp_client **client_out,
-                             struct mcp_error **error_out);
-
-// Connect a client made by `mcp_client_create`: start the transport and complete the
-// handshake (signing in first if the server asks and the client uses OAuth). Connecting a
-// connected client does nothing.
-mcp_result mcp_connect(struct mcp_client *client,
-                       const struct mcp_call_options *call_options,
-                       struct mcp_error **error_out);
-
-// Make a client from `options` and connect it (`mcp_client_create` then `mcp_connect`)
-// within `call_options` (NULL: no limit but the client's timeouts). `*client_out` is written
-// on success only; on failure nothing is kept.
-mcp_result mcp_client_new(const struct mcp_options *options,
-                          const struct mcp_call_options *call_options,
-                          struct mcp_client **client_out,
-                          struct mcp_error **error_out);
-
-// Free a client: stop its background work and its callbacks (none runs after this returns,
-// unless it is called from inside one of them). It does not end the session politely: call
-// `mcp_close` first for that. NULL is fine, and so is a second free of the same pointer
-// (ignored, while the address has not been reused). Only after every call on the client has
-// returned.
-void mcp_client_free(struct mcp_client *client);
-
-// Send any JSON-RPC request: `method` with `params_json` (a JSON object, or NULL for none)
-// within `call_options` (NULL: the client's defaults); on success `*result_json_out` is the
-// result as JSON text (free with `mcp_string_free`).
-mcp_result mcp_call(struct mcp_client *client,
-                    const char *method,
-                    const char *params_json,
-                    const struct mcp_call_options *call_options,
-                    char **result_json_out,
-                    struct mcp_error **error_out);
-
-// `tools/call`: `arguments_json` is a JSON object (NULL: `{}`); on success `*result_json_out`
-// is the `CallToolResult` (a tool that failed is a result with `"isError": true`, not an
-// error).
-mcp_result mcp_call_tool(struct mcp_client *client,
-                         const char *name,
-                         const char *arguments_json,
-                         const struct mcp_call_options *call_options,
-                         char **result_json_out,
-                         struct mcp_error **error_out);
-
-// Every tool (all pages of `tools/list`), as a JSON array.
-mcp_result mcp_list_tools(struct mcp_client *client,
-                          const struct mcp_call_options *call_options,
-                          char **tools_json_out,
-                          struct mcp_error **error_out);
-
-// Every resource (all pages of `resources/list`), as a JSON array.
-mcp_result mcp_list_resources(struct mcp_client *client,
-                              const struct mcp_call_options *call_options,
-                              char **resources_json_out,
-                              struct mcp_error **error_out);
-
-// Every prompt (all pages of `prompts/list`), as a JSON array.
-mcp_result mcp_list_prompts(struct mcp_client *client,
-                            const struct mcp_call_options *call_options,
-                            char **prompts_json_out,
-                            struct mcp_error **error_out);
-
-// `resources/read` of `uri`; on success `*result_json_out` is the result (its `contents`).
-mcp_result mcp_read_resource(struct mcp_client *client,
-                             const char *uri,
-                             const struct mcp_call_options *call_options,
-                             char **result_json_out,
-                             struct mcp_error **error_out);
-
-// `prompts/get` of `name` with `arguments_json` (a JSON object of strings; NULL: `{}`).
-mcp_result mcp_get_prompt(struct mcp_client *client,
-                          const char *name,
-                          const char *arguments_json,
-                          const struct mcp_call_options *call_options,
-                          char **result_json_out,
-                          struct mcp_error **error_out);
-
-// `ping`.
-mcp_result mcp_ping(struct mcp_client *client,
-                    const struct mcp_call_options *call_options,
-                    struct mcp_error **error_out);
-
-// What the handshake settled, as a JSON object: `protocolVersion`, `transport`
-// (`streamable-http`, `http+sse` or `stdio`), `sessionId` (or null) and `server` (the
-// server's `initialize` result: `serverInfo`, `capabilities`, `instructions`).
-mcp_result mcp_server_info(struct mcp_client *client,
-                           char **info_json_out,
-                           struct mcp_error **error_out);
-
-// Close the connection: end the session (an HTTP DELETE where there is one) or stop the
-// stdio server. Later calls fail with `MCP_RESULT_CLOSED`. Closing twice, or a client that
-// never connected, is fine.
-mcp_result mcp_close(struct mcp_client *client,
-                     const struct mcp_call_options *call_options,
-                     struct mcp_error **error_out);
-
-// Cancel every call of this client in flight now (they fail with `MCP_RESULT_CANCELLED`;
-// the server is told). Calls started afterwards are not affected. Does not block: callable
-// from any thread, callbacks included.
-mcp_result mcp_cancel(struct mcp_client *client);
-
-// OAuth: sign in now (or resume: a stored or refreshable token makes this quick), without
-// waiting for the server to ask; the presenter shows the URL if the user is needed.
-// `MCP_RESULT_INVALID_ARGUMENT` for a client without OAuth.
-mcp_result mcp_authorize(struct mcp_client *client,
-                         const struct mcp_call_options *call_options,
-                         struct mcp_error **error_out);
-
-// OAuth, step one of the sign-in without callbacks: discover the authorization server,
-// register with `redirect_uri` (the host's own redirect handler), and return the URL to send
-// the user to in `*url_out` (free with `mcp_string_free`).
-mcp_result mcp_authorize_begin(struct mcp_client *client,
-                               const char *redirect_uri,
-                               const struct mcp_call_options *call_options,
-                               char **url_out,
-                               struct mcp_error **error_out);
-
-// OAuth, step two: `redirect_url` is the full URL the browser was redirected to (with `code`
-// and `state`); checks it and obtains the tokens (saved in the store).
-mcp_result mcp_authorize_complete(struct mcp_client *client,
-                                  const char *redirect_url,
-                                  const struct mcp_call_options *call_options,
-                                  struct mcp_error **error_out);
-
-// OAuth: what is held now, as a JSON object without secrets (`issuer`, `client_id`,
-// `has_token`, `has_refresh_token`, `token_type`, `expires_at`, `scopes`, …).
-mcp_result mcp_auth_status(struct mcp_client *client,
-                           char **status_json_out,
-                           struct mcp_error **error_out);
-
-// OAuth: revoke the tokens at the server (when it supports it), forget them and delete the
-// stored entry (locally even when revocation fails; that failure is then returned).
-mcp_result mcp_logout(struct mcp_client *client,
-                      const struct mcp_call_options *call_options,
-                      struct mcp_error **error_out);
-
-// The code of the failure (`MCP_RESULT_NULL_ARGUMENT` for a NULL `error`).
-mcp_result mcp_error_code(const struct mcp_error *error);
-
-// A human-readable message, never NULL (empty for a NULL `error`). It names endpoints and
-// the server's words, never a token or a secret.
-const char *mcp_error_message(const struct mcp_error *error);
-
-// The OAuth `error` code the authorization server gave (e.g. `invalid_grant`,
-// `access_denied`), or NULL.
-const char *mcp_error_oauth_error(const struct mcp_error *error);
-
-// The OAuth `error_description` the authorization server gave, or NULL.
-const char *mcp_error_oauth_error_description(const struct mcp_error *error);
-
-// Whether the failure is a JSON-RPC error from the server; if so, and `code_out` is not
-// NULL, its code (e.g. -32601) is written there.
-bool mcp_error_rpc_code(const struct mcp_error *error,
-                        int64_t *code_out);
-
-// The `data` member of the server's JSON-RPC error, as JSON text, or NULL.
-const char *mcp_error_rpc_data(const struct mcp_error *error);
-
-// The HTTP status behind the failure, or 0.
-uint16_t mcp_error_http_status(const struct mcp_error *error);
-
-// Free an error. NULL is fine, and so is a second free of the same pointer (ignored, while
-// the address has not been reused).
-void mcp_error_free(struct mcp_error *error);
-
-// A short static description of a result code (never NULL, never to be freed).
-const char *mcp_result_str(int32_t code);
-
-// Send the library's log lines at `level` and above to `callback` (process-wide: the lines of
-// every client). A NULL `callback` (or `MCP_LOG_LEVEL_OFF`) turns logging off. The callback
-// replaces any earlier one, whose `user_data_free` then runs before this call returns (after
-// any line still being delivered to it on another thread); this one's runs when it is
-// replaced in turn, never at exit. A blocking call from inside the log callback fails with
-// `MCP_RESULT_REENTRANT`.
-//
-// `level` is an `mcp_log_level`. With a NULL `callback`, `user_data` and `user_data_free` are
-// ignored. On failure the library keeps nothing: `user_data_free` is not called.
-// Fails with `MCP_RESULT_INVALID_ARGUMENT` when the process already has another `tracing`
-// subscriber (a Rust host that set its own).
-mcp_result mcp_log_set_callback(int32_t level,
-                                mcp_log_fn callback,
-                                void *user_data,
-                                mcp_free_fn user_data_free,
-                                struct mcp_error **error_out);
 
 // New options with every default: no server yet, no authorization, a 60 s request timeout,
 // the system browser as the OAuth presenter and the OS keyring (else a private file) as the
@@ -786,6 +586,201 @@ mcp_result mcp_options_set_request_callback(struct mcp_options *options,
                                             mcp_free_fn user_data_free,
                                             struct mcp_error **error_out);
 
+// Make a client from `options` without connecting (no network). Use it to sign in first with
+// `mcp_authorize_begin` / `mcp_authorize_complete` or `mcp_authorize`, then `mcp_connect`.
+// `*client_out` is written on success only.
+mcp_result mcp_client_create(const struct mcp_options *options,
+                             struct mcp_client **client_out,
+                             struct mcp_error **error_out);
+
+// Connect a client made by `mcp_client_create`: start the transport and complete the
+// handshake (signing in first if the server asks and the client uses OAuth). Connecting a
+// connected client does nothing.
+mcp_result mcp_connect(struct mcp_client *client,
+                       const struct mcp_call_options *call_options,
+                       struct mcp_error **error_out);
+
+// Make a client from `options` and connect it (`mcp_client_create` then `mcp_connect`)
+// within `call_options` (NULL: no limit but the client's timeouts). `*client_out` is written
+// on success only; on failure nothing is kept.
+mcp_result mcp_client_new(const struct mcp_options *options,
+                          const struct mcp_call_options *call_options,
+                          struct mcp_client **client_out,
+                          struct mcp_error **error_out);
+
+// Free a client: stop its background work and its callbacks (none runs after this returns,
+// unless it is called from inside one of them). It does not end the session politely: call
+// `mcp_close` first for that. NULL is fine, and so is a second free of the same pointer
+// (ignored, while the address has not been reused). Only after every call on the client has
+// returned.
+void mcp_client_free(struct mcp_client *client);
+
+// Send any JSON-RPC request: `method` with `params_json` (a JSON object, or NULL for none)
+// within `call_options` (NULL: the client's defaults); on success `*result_json_out` is the
+// result as JSON text (free with `mcp_string_free`).
+mcp_result mcp_call(struct mcp_client *client,
+                    const char *method,
+                    const char *params_json,
+                    const struct mcp_call_options *call_options,
+                    char **result_json_out,
+                    struct mcp_error **error_out);
+
+// `tools/call`: `arguments_json` is a JSON object (NULL: `{}`); on success `*result_json_out`
+// is the `CallToolResult` (a tool that failed is a result with `"isError": true`, not an
+// error).
+mcp_result mcp_call_tool(struct mcp_client *client,
+                         const char *name,
+                         const char *arguments_json,
+                         const struct mcp_call_options *call_options,
+                         char **result_json_out,
+                         struct mcp_error **error_out);
+
+// Every tool (all pages of `tools/list`), as a JSON array.
+mcp_result mcp_list_tools(struct mcp_client *client,
+                          const struct mcp_call_options *call_options,
+                          char **tools_json_out,
+                          struct mcp_error **error_out);
+
+// Every resource (all pages of `resources/list`), as a JSON array.
+mcp_result mcp_list_resources(struct mcp_client *client,
+                              const struct mcp_call_options *call_options,
+                              char **resources_json_out,
+                              struct mcp_error **error_out);
+
+// Every prompt (all pages of `prompts/list`), as a JSON array.
+mcp_result mcp_list_prompts(struct mcp_client *client,
+                            const struct mcp_call_options *call_options,
+                            char **prompts_json_out,
+                            struct mcp_error **error_out);
+
+// `resources/read` of `uri`; on success `*result_json_out` is the result (its `contents`).
+mcp_result mcp_read_resource(struct mcp_client *client,
+                             const char *uri,
+                             const struct mcp_call_options *call_options,
+                             char **result_json_out,
+                             struct mcp_error **error_out);
+
+// `prompts/get` of `name` with `arguments_json` (a JSON object of strings; NULL: `{}`).
+mcp_result mcp_get_prompt(struct mcp_client *client,
+                          const char *name,
+                          const char *arguments_json,
+                          const struct mcp_call_options *call_options,
+                          char **result_json_out,
+                          struct mcp_error **error_out);
+
+// `ping`.
+mcp_result mcp_ping(struct mcp_client *client,
+                    const struct mcp_call_options *call_options,
+                    struct mcp_error **error_out);
+
+// What the handshake settled, as a JSON object: `protocolVersion`, `transport`
+// (`streamable-http`, `http+sse` or `stdio`), `sessionId` (or null) and `server` (the
+// server's `initialize` result: `serverInfo`, `capabilities`, `instructions`).
+mcp_result mcp_server_info(struct mcp_client *client,
+                           char **info_json_out,
+                           struct mcp_error **error_out);
+
+// Close the connection: end the session (an HTTP DELETE where there is one) or stop the
+// stdio server. Later calls fail with `MCP_RESULT_CLOSED`. Closing twice, or a client that
+// never connected, is fine.
+mcp_result mcp_close(struct mcp_client *client,
+                     const struct mcp_call_options *call_options,
+                     struct mcp_error **error_out);
+
+// Cancel every call of this client in flight now (they fail with `MCP_RESULT_CANCELLED`;
+// the server is told). Calls started afterwards are not affected. Does not block: callable
+// from any thread, callbacks included.
+mcp_result mcp_cancel(struct mcp_client *client);
+
+// OAuth: sign in now (or resume: a stored or refreshable token makes this quick), without
+// waiting for the server to ask; the presenter shows the URL if the user is needed.
+// `MCP_RESULT_INVALID_ARGUMENT` for a client without OAuth.
+mcp_result mcp_authorize(struct mcp_client *client,
+                         const struct mcp_call_options *call_options,
+                         struct mcp_error **error_out);
+
+// OAuth, step one of the sign-in without callbacks: discover the authorization server,
+// register with `redirect_uri` (the host's own redirect handler), and return the URL to send
+// the user to in `*url_out` (free with `mcp_string_free`).
+mcp_result mcp_authorize_begin(struct mcp_client *client,
+                               const char *redirect_uri,
+                               const struct mcp_call_options *call_options,
+                               char **url_out,
+                               struct mcp_error **error_out);
+
+// OAuth, step two: `redirect_url` is the full URL the browser was redirected to (with `code`
+// and `state`); checks it and obtains the tokens (saved in the store).
+mcp_result mcp_authorize_complete(struct mcp_client *client,
+                                  const char *redirect_url,
+                                  const struct mcp_call_options *call_options,
+                                  struct mcp_error **error_out);
+
+// OAuth: what is held now, as a JSON object without secrets (`issuer`, `client_id`,
+// `has_token`, `has_refresh_token`, `token_type`, `expires_at`, `scopes`, …).
+mcp_result mcp_auth_status(struct mcp_client *client,
+                           char **status_json_out,
+                           struct mcp_error **error_out);
+
+// OAuth: revoke the tokens at the server (when it supports it), forget them and delete the
+// stored entry (locally even when revocation fails; that failure is then returned).
+mcp_result mcp_logout(struct mcp_client *client,
+                      const struct mcp_call_options *call_options,
+                      struct mcp_error **error_out);
+
+// New call options: the client's default timeout, not cancelled. Free with
+// `mcp_call_options_free`. NULL only if memory ran out.
+struct mcp_call_options *mcp_call_options_new(void);
+
+// Free call options once no call using them is running. NULL and a second free are ignored.
+void mcp_call_options_free(struct mcp_call_options *options);
+
+// The timeout of calls made with these options, in milliseconds (0: the client's default).
+// It bounds the request itself; time spent signing in does not count (see
+// `mcp_options_set_request_timeout_ms`).
+mcp_result mcp_call_options_set_timeout_ms(struct mcp_call_options *options,
+                                           uint64_t timeout_ms);
+
+// Cancel the calls running with these options, and every later call made with them: each
+// returns `MCP_RESULT_CANCELLED` promptly, the server is told where the protocol allows, and
+// the client stays usable. Other calls of the same client are not affected. Never blocks:
+// callable from any thread, callbacks included.
+mcp_result mcp_call_options_cancel(struct mcp_call_options *options);
+
+// Whether `mcp_call_options_cancel` was called on these options (false for NULL).
+bool mcp_call_options_is_cancelled(const struct mcp_call_options *options);
+
+// The code of the failure (`MCP_RESULT_NULL_ARGUMENT` for a NULL `error`).
+mcp_result mcp_error_code(const struct mcp_error *error);
+
+// A human-readable message, never NULL (empty for a NULL `error`). It names endpoints and
+// the server's words, never a token or a secret.
+const char *mcp_error_message(const struct mcp_error *error);
+
+// The OAuth `error` code the authorization server gave (e.g. `invalid_grant`,
+// `access_denied`), or NULL.
+const char *mcp_error_oauth_error(const struct mcp_error *error);
+
+// The OAuth `error_description` the authorization server gave, or NULL.
+const char *mcp_error_oauth_error_description(const struct mcp_error *error);
+
+// Whether the failure is a JSON-RPC error from the server; if so, and `code_out` is not
+// NULL, its code (e.g. -32601) is written there.
+bool mcp_error_rpc_code(const struct mcp_error *error,
+                        int64_t *code_out);
+
+// The `data` member of the server's JSON-RPC error, as JSON text, or NULL.
+const char *mcp_error_rpc_data(const struct mcp_error *error);
+
+// The HTTP status behind the failure, or 0.
+uint16_t mcp_error_http_status(const struct mcp_error *error);
+
+// Free an error. NULL is fine, and so is a second free of the same pointer (ignored, while
+// the address has not been reused).
+void mcp_error_free(struct mcp_error *error);
+
+// A short static description of a result code (never NULL, never to be freed).
+const char *mcp_result_str(int32_t code);
+
 // A new string holding the `len` bytes at `bytes` and a terminating NUL, for a callback to
 // hand back (a redirect URL, a store entry, a request's result). NULL when `bytes` is NULL
 // (with `len` > 0), when the bytes hold a NUL, or when memory runs out. The library frees it
@@ -800,6 +795,23 @@ char *mcp_string_dup(const char *s);
 // Free a string the library returned, or one made with `mcp_string_new` / `mcp_string_dup`
 // that was not handed back. NULL is fine. Never pass a string from anywhere else.
 void mcp_string_free(char *s);
+
+// Send the library's log lines at `level` and above to `callback` (process-wide: the lines of
+// every client). A NULL `callback` (or `MCP_LOG_LEVEL_OFF`) turns logging off. The callback
+// replaces any earlier one, whose `user_data_free` then runs before this call returns (after
+// any line still being delivered to it on another thread); this one's runs when it is
+// replaced in turn, never at exit. A blocking call from inside the log callback fails with
+// `MCP_RESULT_REENTRANT`.
+//
+// `level` is an `mcp_log_level`. With a NULL `callback`, `user_data` and `user_data_free` are
+// ignored. On failure the library keeps nothing: `user_data_free` is not called.
+// Fails with `MCP_RESULT_INVALID_ARGUMENT` when the process already has another `tracing`
+// subscriber (a Rust host that set its own).
+mcp_result mcp_log_set_callback(int32_t level,
+                                mcp_log_fn callback,
+                                void *user_data,
+                                mcp_free_fn user_data_free,
+                                struct mcp_error **error_out);
 
 #ifdef __cplusplus
 }  // extern "C"
