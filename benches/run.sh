@@ -9,6 +9,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --bins -p mcp-test-server -p mcp-client-cli --quiet
+# The C client row: the C ABI's release library, called from C threads.
+cargo build --release -p mcp-client-capi --quiet
+if command -v cc >/dev/null; then
+  cc -std=c11 -O2 -Iinclude benches/c/bench_client.c -Ltarget/release -lmcp_client -lpthread \
+    -Wl,-rpath,"$PWD/target/release" -o target/release/bench_c_client
+  export MCP_BENCH_C_CLIENT="$PWD/target/release/bench_c_client"
+else
+  echo "(no C compiler: no C row)"
+fi
 cargo bench --quiet --bench credentials
 cargo bench --quiet --bench transport -- "$@"
 

@@ -181,19 +181,55 @@ async fn floor(
     }
 }
 
-fn row(name: &str, s: Sample, base: Sample) {
+fn row(name: &str, s: Sample, floor: Sample, rust: Sample) {
     println!(
-        "| {name:<34} | {:>9.0} | {:>6.2}x | {:>8.1} | {:>6.2}x |",
+        "| {name:<34} | {:>9.0} | {:>6.2}x | {:>8.1} | {:>6.2}x | {:>6.2}x | {:>10.2}x |",
         s.calls_per_s,
-        s.calls_per_s / base.calls_per_s,
+        s.calls_per_s / floor.calls_per_s,
         s.cpu_us_per_call,
-        s.cpu_us_per_call / base.cpu_us_per_call
+        s.cpu_us_per_call / floor.cpu_us_per_call,
+        s.calls_per_s / rust.calls_per_s,
+        s.cpu_us_per_call / rust.cpu_us_per_call
     );
 }
 
 fn median(mut v: Vec<Sample>) -> Sample {
     v.sort_by(|a, b| a.calls_per_s.total_cmp(&b.calls_per_s));
     v[v.len() / 2]
+}
+
+/// The C client (benches/c/bench_client.c, built by benches/run.sh; its path in
+/// `MCP_BENCH_C_CLIENT`): one run of `seq` sequential calls and `conc` calls from `threads` C
+/// threads on one client, in its own process.
+fn c_client(url: &str, seq: usize, conc: usize, threads: usize) -> Option<(Sample, Sample)> {
+    let bin = std::env::var_os("MCP_BENCH_C_CLIENT")?;
+    let out = Command::new(bin)
+        .args([
+            url.to_owned(),
+            seq.to_string(),
+            conc.to_string(),
+            threads.to_string(),
+        ])
+        .output()
+        .expect("run the C bench client");
+    assert!(
+        out.status.success(),
+        "the C bench client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let sample = |tag: &str| {
+        let line = text.lines().find(|l| l.starts_with(tag))?;
+        let mut f = line
+            .split_whitespace()
+            .skip(1)
+            .map(|v| v.parse::<f64>().ok());
+        Some(Sample {
+            calls_per_s: f.next()??,
+            cpu_us_per_call: f.next()??,
+        })
+    };
+    Some((sample("seq ")?, sample("conc ")?))
 }
 
 fn main() {
@@ -260,6 +296,7 @@ fn main() {
             ("floor: reqwest, sequential".into(), vec![]),
             ("Client::call_tool, sequential".into(), vec![]),
             ("Client::request_raw, sequential".into(), vec![]),
+            ("C mcp_call_tool, 1 thread".into(), vec![]),
             (format!("floor: reqwest, {} in flight", o.inflight), vec![]),
             (
                 format!("Client::call_tool, {} in flight", o.inflight),
@@ -269,9 +306,14 @@ fn main() {
                 format!("Client::request_raw, {} in flight", o.inflight),
                 vec![],
             ),
+            (format!("C mcp_call_tool, {} threads", o.inflight), vec![]),
         ];
         for _ in 0..o.rounds {
-            for (i, inflight, calls) in [(0usize, 1usize, o.seq), (3, o.inflight, o.conc)] {
+            if let Some((seq, conc)) = c_client(&server.url, o.seq, o.conc, o.inflight) {
+                results[3].1.push(seq);
+                results[7].1.push(conc);
+            }
+            for (i, inflight, calls) in [(0usize, 1usize, o.seq), (4, o.inflight, o.conc)] {
                 let f = floor(&server.url, &session, &version).await;
                 results[i].1.push(measure(calls, inflight, f).await);
                 let c = client.clone();
@@ -306,23 +348,29 @@ fn main() {
                 );
             }
         }
-        let meds: Vec<(String, Sample)> =
-            results.into_iter().map(|(n, v)| (n, median(v))).collect();
+        let meds: Vec<(String, Sample)> = results
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(n, v)| (n, median(v)))
+            .collect();
         println!(
             "\ntools/call round trips against mcp-test-server ({}), median of {} rounds",
             version, o.rounds
         );
         println!(
-            "| {:<34} | {:>9} | {:>7} | {:>8} | {:>7} |",
-            "client", "calls/s", "vs floor", "CPU µs", "vs floor"
+            "| {:<34} | {:>9} | {:>7} | {:>8} | {:>7} | {:>7} | {:>7} |",
+            "client", "calls/s", "vs floor", "CPU µs", "vs floor", "vs Rust", "CPU vs Rust"
         );
         println!(
-            "|{:-<36}|{:-<11}|{:-<10}|{:-<10}|{:-<9}|",
-            "", "", "", "", ""
+            "|{:-<36}|{:-<11}|{:-<10}|{:-<10}|{:-<9}|{:-<9}|{:-<13}|",
+            "", "", "", "", "", "", ""
         );
+        // Each half of the table (sequential, in flight) against its own floor and its own
+        // Rust `Client::call_tool` row.
+        let half = meds.len() / 2;
         for (i, (n, s)) in meds.iter().enumerate() {
-            let base = if i < 3 { meds[0].1 } else { meds[3].1 };
-            row(n, *s, base);
+            let start = if i < half { 0 } else { half };
+            row(n, *s, meds[start].1, meds[start + 1].1);
         }
         client.close().await.ok();
         drop(server);
