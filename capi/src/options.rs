@@ -247,6 +247,27 @@ impl mcp_options {
                 self.auth
             )));
         }
+        if matches!(self.target, Some(Target::Stdio(_))) {
+            let mut http_only: Vec<&str> = Vec::new();
+            if !self.headers.is_empty() {
+                http_only.push("headers");
+            }
+            if !self.ca_files.is_empty() {
+                http_only.push("CA files");
+            }
+            if self.connect_timeout.is_some() {
+                http_only.push("connect timeout");
+            }
+            if self.auth != mcp_auth_mode::None {
+                http_only.push("authorization");
+            }
+            if !http_only.is_empty() {
+                return Err(Failure::invalid(format!(
+                    "{} apply to HTTP servers only, and this one is a stdio command",
+                    http_only.join(", ")
+                )));
+            }
+        }
         if self.auth != mcp_auth_mode::Bearer && self.bearer.is_some() {
             return Err(Failure::invalid(format!(
                 "a bearer token is set but the auth mode is {:?} (see mcp_options_set_auth)",

@@ -166,6 +166,17 @@ static void test_setter_messages_and_implied_modes(void) {
     mcp_error_free(err);
     mcp_options_free(o);
 
+    /* A stdio server takes no HTTP options: they would be ignored, so they are refused. */
+    o = mcp_options_new();
+    CHECK_OK(mcp_options_set_stdio(o, "/bin/true", NULL), NULL);
+    CHECK_OK(mcp_options_add_header(o, "X-Api-Key", "k", NULL), NULL);
+    c = NULL;
+    CHECK_RC(mcp_client_create(o, &c, &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "headers apply to HTTP servers only"));
+    mcp_error_free(err);
+    err = NULL;
+    mcp_options_free(o);
+
     /* The allocator for strings handed back. */
     char *s = mcp_string_new("ab\0cd", 2);
     CHECK(s != NULL && strcmp(s, "ab") == 0);
