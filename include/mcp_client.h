@@ -735,8 +735,9 @@ struct mcp_call_options *mcp_call_options_new(void);
 void mcp_call_options_free(struct mcp_call_options *options);
 
 // The timeout of calls made with these options, in milliseconds (0: the client's default).
-// It bounds the request itself; time spent signing in does not count (see
-// `mcp_options_set_request_timeout_ms`).
+// For a request it bounds the request itself: time spent signing in does not count (see
+// `mcp_options_set_request_timeout_ms`). For `mcp_client_new`, `mcp_connect`,
+// `mcp_authorize*`, `mcp_logout` and `mcp_close` it bounds the whole operation.
 mcp_result mcp_call_options_set_timeout_ms(struct mcp_call_options *options,
                                            uint64_t timeout_ms);
 

@@ -122,8 +122,9 @@ pub unsafe extern "C" fn mcp_call_options_free(options: *mut mcp_call_options) {
 }
 
 /// The timeout of calls made with these options, in milliseconds (0: the client's default).
-/// It bounds the request itself; time spent signing in does not count (see
-/// `mcp_options_set_request_timeout_ms`).
+/// For a request it bounds the request itself: time spent signing in does not count (see
+/// `mcp_options_set_request_timeout_ms`). For `mcp_client_new`, `mcp_connect`,
+/// `mcp_authorize*`, `mcp_logout` and `mcp_close` it bounds the whole operation.
 #[no_mangle]
 pub unsafe extern "C" fn mcp_call_options_set_timeout_ms(
     options: *mut mcp_call_options,
