@@ -224,13 +224,13 @@ impl Credentials {
 
     fn opened(&self) -> &OpenedStore {
         self.store.get_or_init(|| {
-            self.choice.open_with_reason().unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "credential store unusable; keeping credentials in memory only");
-                OpenedStore {
+            // Said when a credential first uses it (`announce`), like any fallback.
+            self.choice
+                .open_with_reason()
+                .unwrap_or_else(|e| OpenedStore {
                     store: Arc::new(MemoryStore::default()),
                     fallback: Some(format!("credential store unusable ({e})")),
-                }
-            })
+                })
         })
     }
 
@@ -240,15 +240,16 @@ impl Credentials {
             return;
         }
         let opened = self.opened();
-        let store = opened.store.name();
-        if let Some(why) = &opened.fallback {
-            tracing::warn!("{why}; storing credentials in {store} (mode 0600)");
-        }
-        self.events.emit(AuthEvent::StoreSelected {
+        let event = AuthEvent::StoreSelected {
             server: self.key.clone(),
-            store,
+            store: opened.store.name(),
             fallback: opened.fallback.clone(),
-        });
+        };
+        if opened.fallback.is_some() {
+            // One wording for the log and the hosts: the event's own line.
+            tracing::warn!("{event}");
+        }
+        self.events.emit(event);
     }
 
     /// Read the stored entry once, before the first use.
