@@ -42,3 +42,21 @@ for kind in floor call_tool request_raw; do
   [ "$kind" = floor ] && floor_per=$per
   printf '| %-22s | %12d | %7.2fx |\n' "$kind" "$per" "$(awk -v a="$per" -v b="$floor_per" 'BEGIN{print a/b}')"
 done
+
+# The C client through the C ABI (a run of N calls from one C thread minus a run of none),
+# against a test server of its own.
+[ -n "${MCP_BENCH_C_CLIENT:-}" ] || exit 0
+SRV_OUT=$(mktemp)
+target/release/mcp-test-server --no-record >"$SRV_OUT" &
+SRV=$!
+trap 'kill $SRV 2>/dev/null; rm -f "$SRV_OUT"' EXIT
+for _ in $(seq 50); do [ -s "$SRV_OUT" ] && break; sleep 0.1; done
+URL=$(head -1 "$SRV_OUT")
+count_c() { # calls -> instructions
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$MCP_BENCH_C_CLIENT" "$URL" "$1" 0 1 2>&1 |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+base=$(count_c 0)
+total=$(count_c "$N")
+per=$(( (total - base) / N ))
+printf '| %-22s | %12d | %7.2fx |\n' "C mcp_call_tool" "$per" "$(awk -v a="$per" -v b="$floor_per" 'BEGIN{print a/b}')"

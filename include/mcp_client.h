@@ -37,11 +37,15 @@
  *   returns with mcp_string_free.
  *
  * THREAD SAFETY
- *   An mcp_client is safe to use from many threads at once: requests are multiplexed over
- *   one connection. mcp_client_free only after every call on that client has returned.
- *   mcp_options are set by one thread at a time; a client copies what it needs from them.
- *   Blocking calls (connect, requests, close, authorize) run the library's one process-wide
- *   runtime on the calling thread until done. A blocking call made from inside a callback,
+ *   An mcp_client is safe to use from many threads at once; they share its session.
+ *   mcp_client_free only after every call on that client has returned. mcp_options are set
+ *   by one thread at a time; a client copies what it needs from them.
+ *   A request (mcp_call, mcp_call_tool, mcp_list_*, mcp_read_resource, mcp_get_prompt,
+ *   mcp_ping) does its I/O on the calling thread, over connections that thread keeps for the
+ *   client (idle ones close when the thread next calls or exits). Connect, authorize, logout
+ *   and close run on the library's process-wide runtime while the calling thread waits; so
+ *   do notifications, server requests and timers, between calls as during them.
+ *   A blocking call made from inside a callback,
  *   or from a library thread, fails at once with MCP_RESULT_REENTRANT instead of
  *   deadlocking. mcp_cancel, the accessors and the _free functions never block (except that
  *   mcp_client_free waits for the client's callbacks running on other threads to return).

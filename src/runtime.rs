@@ -1,6 +1,17 @@
-//! Process-wide pieces: the TLS crypto provider and, for the blocking bindings, one shared
-//! multi-threaded tokio runtime created on first use.
+//! Process-wide pieces: the TLS crypto provider, the shared multi-threaded tokio runtime of the
+//! blocking bindings, and each calling thread's own runtime for their requests.
+//!
+//! A blocking binding (C, Go, Python's sync client) waits on a thread of the host's. Were that
+//! wait a `block_on` of the shared runtime, every request would be handed to a runtime thread
+//! (which owns the connection) and its answer handed back: two thread wake-ups per call, most
+//! of a call's cost. [`block_on_thread`] instead runs the request on a current-thread runtime
+//! that belongs to the calling thread, with connections of its own (see
+//! [`crate::http_client::HttpClient`]), so the thread that waits is the one that does the I/O.
+//! Everything that outlives a call (the session's GET stream, server requests, timers, the
+//! notice of a cancelled request) runs on the client's home runtime, never on a thread's.
 
+use std::cell::{Cell, OnceCell};
+use std::future::Future;
 use std::sync::OnceLock;
 
 /// Install rustls' ring provider once per process (reqwest needs one before its first client;
@@ -23,4 +34,49 @@ pub fn shared() -> std::io::Result<&'static tokio::runtime::Runtime> {
         .thread_name("mcp-client")
         .build()?;
     Ok(RT.get_or_init(|| rt))
+}
+
+thread_local! {
+    /// This thread's runtime, made on its first [`block_on_thread`] and dropped when the
+    /// thread ends (with the connections it opened).
+    static THREAD_RT: OnceCell<tokio::runtime::Runtime> = const { OnceCell::new() };
+    /// Whether this thread is inside [`block_on_thread`] now.
+    static ON_THREAD_RT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `fut` to completion on the calling thread's own current-thread runtime (made on first
+/// use). Fails when the runtime cannot be made or the thread is exiting.
+///
+/// The caller must not be inside a runtime already (tokio panics on nested `block_on`):
+/// the bindings refuse such calls before they get here.
+pub fn block_on_thread<F: Future>(fut: F) -> std::io::Result<F::Output> {
+    /// Clears the flag however `block_on` ends.
+    struct Active;
+    impl Drop for Active {
+        fn drop(&mut self) {
+            let _ = ON_THREAD_RT.try_with(|f| f.set(false));
+        }
+    }
+    THREAD_RT
+        .try_with(|cell| {
+            let rt = match cell.get() {
+                Some(rt) => rt,
+                None => {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    cell.get_or_init(|| rt)
+                }
+            };
+            ON_THREAD_RT.with(|f| f.set(true));
+            let _active = Active;
+            Ok(rt.block_on(fut))
+        })
+        .map_err(|_| std::io::Error::other("the thread is exiting"))?
+}
+
+/// Whether the current code runs inside [`block_on_thread`] (so connections it opens must be
+/// the thread's own).
+pub(crate) fn on_thread_runtime() -> bool {
+    ON_THREAD_RT.try_with(Cell::get).unwrap_or(false)
 }

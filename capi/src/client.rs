@@ -75,7 +75,9 @@ impl mcp_client {
         }
         let config = self.config.clone();
         let (opts, _guard) = mcp_call_options::begin_call(call, &self.token());
-        let client = block(async move { Client::connect_with(config, &opts).await })?;
+        let client = block(On::Home, async move {
+            Client::connect_with(config, &opts).await
+        })?;
         *self.core.write().unwrap_or_else(|p| p.into_inner()) = Some(client);
         Ok(())
     }
@@ -104,12 +106,28 @@ fn allow_blocking() -> FfiResult {
     Ok(())
 }
 
-/// Run `fut` to completion on the caller's thread with the shared runtime.
-fn block<T>(fut: impl Future<Output = Result<T, Error>>) -> FfiResult<T> {
+/// Which runtime a blocking call runs on (see `mcp::runtime`).
+#[derive(Clone, Copy)]
+enum On {
+    /// The calling thread's own, with its own connections: requests, so that the thread that
+    /// waits for the answer is the one that reads it (no hand-off between threads).
+    Thread,
+    /// The shared one, where the client is connected: connecting, signing in and out,
+    /// closing (work that starts what outlives the call, or talks to the user).
+    Home,
+}
+
+/// Run `fut` to completion on the caller's thread, on the runtime `on` names.
+fn block<T>(on: On, fut: impl Future<Output = Result<T, Error>>) -> FfiResult<T> {
     allow_blocking()?;
-    let rt = mcp::runtime::shared()
-        .map_err(|e| Failure::internal(format!("cannot start the runtime: {e}")))?;
-    rt.block_on(fut).map_err(Failure::from)
+    let out = match on {
+        On::Thread => mcp::runtime::block_on_thread(fut)
+            .map_err(|e| Failure::internal(format!("cannot start this thread's runtime: {e}")))?,
+        On::Home => mcp::runtime::shared()
+            .map_err(|e| Failure::internal(format!("cannot start the runtime: {e}")))?
+            .block_on(fut),
+    };
+    out.map_err(Failure::from)
 }
 
 /// Run one call of `c` within `call` (NULL: the client's defaults): `f` gets the core's
@@ -117,6 +135,7 @@ fn block<T>(fut: impl Future<Output = Result<T, Error>>) -> FfiResult<T> {
 /// `mcp_call_options_cancel` both fire).
 fn run<T, Fut>(
     c: &mcp_client,
+    on: On,
     call: *const mcp_call_options,
     f: impl FnOnce(RequestOptions) -> Fut,
 ) -> FfiResult<T>
@@ -126,7 +145,7 @@ where
     // SAFETY: NULL or live call options (the caller's contract).
     let call = unsafe { call_options_ref(call) };
     let (opts, _guard) = mcp_call_options::begin_call(call, &c.token());
-    block(f(opts))
+    block(on, f(opts))
 }
 
 /// A client as a reference (NULL: `NULL_ARGUMENT`).
@@ -283,7 +302,7 @@ pub unsafe extern "C" fn mcp_call(
         let params = raw_params_arg(params, "params_json")?;
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let raw = run(c, call_options, |opts| async move {
+        let raw = run(c, On::Thread, call_options, |opts| async move {
             core.request_raw(method, params.as_deref(), opts).await
         })?;
         // SAFETY: checked non-NULL.
@@ -319,7 +338,7 @@ pub unsafe extern "C" fn mcp_call_tool(
         });
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let raw = run(c, call_options, |opts| async move {
+        let raw = run(c, On::Thread, call_options, |opts| async move {
             core.call_tool_raw(name, &args, opts).await
         })?;
         // SAFETY: checked non-NULL.
@@ -347,7 +366,7 @@ where
         let core = c.connected()?;
         // The core request carries the call's cancel token: a cancelled call is also
         // cancelled at the server (`notifications/cancelled` where the protocol has it).
-        let v = run(c, call_options, |opts| f(core, opts))?;
+        let v = run(c, On::Thread, call_options, |opts| f(core, opts))?;
         // SAFETY: checked non-NULL.
         unsafe { give(out, &to_json(&v)?) }
     })
@@ -427,7 +446,7 @@ pub unsafe extern "C" fn mcp_read_resource(
         let (c, uri) = unsafe { (client_ref(client)?, str_arg(uri, "uri")?) };
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let v = run(c, call_options, |opts| async move {
+        let v = run(c, On::Thread, call_options, |opts| async move {
             core.read_resource_with(uri, opts).await
         })?;
         // SAFETY: checked non-NULL.
@@ -457,7 +476,7 @@ pub unsafe extern "C" fn mcp_get_prompt(
         let args = object_arg(args, "arguments_json")?;
         non_null(result_json_out, "result_json_out")?;
         let core = c.connected()?;
-        let v = run(c, call_options, |opts| async move {
+        let v = run(c, On::Thread, call_options, |opts| async move {
             core.get_prompt_with(name, args, opts).await
         })?;
         // SAFETY: checked non-NULL.
@@ -476,7 +495,7 @@ pub unsafe extern "C" fn mcp_ping(
         // SAFETY: NULL or a live client.
         let c = unsafe { client_ref(client) }?;
         let core = c.connected()?;
-        run(c, call_options, |opts| async move {
+        run(c, On::Thread, call_options, |opts| async move {
             core.request_with("ping", None, opts).await.map(|_| ())
         })
     })
@@ -521,7 +540,7 @@ pub unsafe extern "C" fn mcp_close(
         let c = unsafe { client_ref(client) }?;
         let core = c.core.read().unwrap_or_else(|p| p.into_inner()).clone();
         match core {
-            Some(core) => run(c, call_options, |opts| async move {
+            Some(core) => run(c, On::Home, call_options, |opts| async move {
                 opts.bound("close", core.close()).await
             }),
             None => Ok(()),
@@ -557,7 +576,7 @@ pub unsafe extern "C" fn mcp_authorize(
         // SAFETY: NULL or a live client.
         let c = unsafe { client_ref(client) }?;
         let p = c.oauth()?;
-        run(c, call_options, |opts| async move {
+        run(c, On::Home, call_options, |opts| async move {
             let signed_in = async { p.authorize().await.map_err(Error::OAuth) };
             opts.bound("authorize", signed_in).await
         })
@@ -583,7 +602,7 @@ pub unsafe extern "C" fn mcp_authorize_begin(
         let redirect = Url::parse(redirect_uri)
             .map_err(|e| Failure::invalid(format!("`redirect_uri` does not parse: {e}")))?;
         let p = c.oauth()?;
-        let url = run(c, call_options, |opts| async move {
+        let url = run(c, On::Home, call_options, |opts| async move {
             let begun = async { p.begin_authorization(&redirect).await.map_err(Error::OAuth) };
             opts.bound("authorize", begun).await
         })?;
@@ -608,7 +627,7 @@ pub unsafe extern "C" fn mcp_authorize_complete(
         let redirect = Url::parse(redirect_url)
             .map_err(|e| Failure::invalid(format!("`redirect_url` does not parse: {e}")))?;
         let p = c.oauth()?;
-        run(c, call_options, |opts| async move {
+        run(c, On::Home, call_options, |opts| async move {
             let completed = async {
                 p.complete_authorization(&redirect)
                     .await
@@ -649,7 +668,7 @@ pub unsafe extern "C" fn mcp_logout(
         // SAFETY: NULL or a live client.
         let c = unsafe { client_ref(client) }?;
         let p = c.oauth()?;
-        run(c, call_options, |opts| async move {
+        run(c, On::Home, call_options, |opts| async move {
             let out = async { p.logout().await.map_err(Error::OAuth) };
             opts.bound("logout", out).await
         })

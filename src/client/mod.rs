@@ -112,6 +112,9 @@ struct Inner {
     tool_headers: RwLock<Option<Arc<HashMap<String, ToolHeaders>>>>,
     /// Stops everything in the background when the client closes.
     stop: CancellationToken,
+    /// The runtime the client was connected on, where work that outlives a call runs (even
+    /// when calls run on a thread's own runtime: see [`crate::runtime`]).
+    home: tokio::runtime::Handle,
     /// Request timeouts.
     deadlines: Arc<Deadlines>,
     /// The OAuth engine, in OAuth mode.
@@ -284,6 +287,7 @@ impl Client {
                 get_stream_stop: std::sync::Mutex::new(stop.child_token()),
                 deadlines: Deadlines::start(stop.clone()),
                 stop,
+                home: tokio::runtime::Handle::current(),
                 auth_suspends,
                 oauth,
                 closed: AtomicBool::new(false),
@@ -445,8 +449,14 @@ impl Client {
                 token.clone(),
             );
             old.cancel();
-            h.open_get_stream(token, self.inner.config.connect_timeout)
-                .await;
+            let (h, wait) = (h.clone(), self.inner.config.connect_timeout);
+            let open = async move { h.open_get_stream(token, wait).await };
+            if crate::runtime::on_thread_runtime() {
+                // The stream outlives this call: its connection and reader belong at home.
+                let _ = self.inner.home.spawn(open).await;
+            } else {
+                open.await;
+            }
         }
     }
 
@@ -615,7 +625,7 @@ impl Client {
         }
         let client = self.clone();
         let reason = why.to_string();
-        tokio::spawn(async move {
+        self.inner.home.spawn(async move {
             let params = json!({"requestId": id, "reason": reason});
             if let Err(e) = client.notify("notifications/cancelled", Some(params)).await {
                 tracing::debug!(error = %e, "could not send notifications/cancelled");

@@ -8,12 +8,13 @@ use serde_json::Value;
 use url::Url;
 
 use crate::error::OAuthError;
+use crate::http_client::HttpClient;
 use crate::redact::redact_url;
 
 /// Limits of OAuth requests.
 #[derive(Debug, Clone)]
 pub struct OAuthHttp {
-    client: reqwest::Client,
+    client: HttpClient,
     /// Largest accepted response body.
     pub max_body: usize,
 }
@@ -74,13 +75,17 @@ pub fn endpoint(raw: &str, what: &str) -> Result<Url, OAuthError> {
 
 impl OAuthHttp {
     /// A client for OAuth requests sharing the MCP client's TLS and proxy settings.
-    pub fn new(client: reqwest::Client, max_body: usize) -> Self {
+    pub fn new(client: HttpClient, max_body: usize) -> Self {
         OAuthHttp { client, max_body }
     }
 
-    /// The underlying reqwest client (built without redirects).
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    /// The reqwest client for requests sent now (built without redirects).
+    pub fn client(&self, what: &str, url: &Url) -> Result<reqwest::Client, OAuthError> {
+        self.client.get().map_err(|e| OAuthError::Network {
+            what: what.to_owned(),
+            url: redact_url(url),
+            reason: e.0,
+        })
     }
 
     /// GET a JSON document. `Ok(None)` for 404 / 405 / 410 (not there: try the next place).
@@ -97,7 +102,11 @@ impl OAuthHttp {
         let mut h = HeaderMap::new();
         h.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let reply = self
-            .send(self.client.get(url.clone()).headers(h), url, what)
+            .send(
+                self.client(what, url)?.get(url.clone()).headers(h),
+                url,
+                what,
+            )
             .await?;
         match reply.status {
             200..=299 => Ok(Some((url.clone(), reply.json(what)?))),
@@ -128,7 +137,7 @@ impl OAuthHttp {
             .extend_pairs(form.iter().copied())
             .finish();
         let req = self
-            .client
+            .client(what, url)?
             .post(url.clone())
             .headers(headers)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -150,7 +159,7 @@ impl OAuthHttp {
             });
         }
         let req = self
-            .client
+            .client(what, url)?
             .post(url.clone())
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/json")

@@ -7,8 +7,8 @@
 //! server assigns at `initialize` is echoed on every later request, and the negotiated
 //! protocol version is sent as `MCP-Protocol-Version`.
 //!
-//! One `reqwest::Client` (one connection pool, `TCP_NODELAY`) serves every request of a
-//! client; requests run concurrently with no lock held across a request. The headers common to
+//! One `HttpClient` (one connection pool per runtime, `TCP_NODELAY`) serves every request of
+//! a client; requests run concurrently with no lock held across a request. The headers common to
 //! every request are built once per session and cloned per request.
 
 use std::sync::{Arc, RwLock};
@@ -23,6 +23,7 @@ use url::Url;
 
 use crate::auth::{AuthLayer, Challenge, RequestInfo};
 use crate::error::{Error, Result, RpcError};
+use crate::http_client::HttpClient;
 use crate::jsonrpc::{self, Incoming};
 use crate::redact::{redact_url, truncate_utf8};
 use crate::transport::sse::{SseEvent, SseParser};
@@ -67,7 +68,7 @@ struct SessionHeaders {
 
 /// The state shared by the transport, its responders and its GET stream.
 pub(crate) struct HttpShared {
-    http: reqwest::Client,
+    http: HttpClient,
     url: Url,
     url_for_errors: String,
     auth: AuthLayer,
@@ -357,7 +358,7 @@ impl HttpTransport {
 impl HttpShared {
     /// The state for requests to `url`, with the options' headers and `auth`.
     pub(crate) fn new(
-        http: reqwest::Client,
+        http: HttpClient,
         url: Url,
         options: &HttpOptions,
         auth: AuthLayer,
@@ -477,11 +478,11 @@ impl HttpShared {
                 *req.body_mut() = Some(reqwest::Body::from(b.clone()));
             }
             let sent_authorization = req.headers().get(AUTHORIZATION).cloned();
-            let resp = self
-                .http
-                .execute(req)
-                .await
-                .map_err(|e| self.connect_error(e))?;
+            let http = self.http.get().map_err(|e| Error::Connect {
+                url: self.url_for_errors.clone(),
+                message: e.0,
+            })?;
+            let resp = http.execute(req).await.map_err(|e| self.connect_error(e))?;
             let status = resp.status();
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
                 let challenge = Challenge {
