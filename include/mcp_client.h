@@ -449,6 +449,14 @@ mcp_result mcp_options_set_client_id(struct mcp_options *options,
                                      const char *client_secret,
                                      struct mcp_error **error_out);
 
+// OAuth: the issuer (authorization server) the pre-registered client, private key or
+// assertion belongs to. They are never sent to another; without this they are bound to the
+// issuer they are first used with (remembered in the store), and a server that later names
+// another authorization server gets `MCP_RESULT_AUTH` instead of them.
+mcp_result mcp_options_set_client_issuer(struct mcp_options *options,
+                                         const char *issuer,
+                                         struct mcp_error **error_out);
+
 // OAuth: how tokens are obtained, an `mcp_grant` value. `assertion` is the assertion of
 // `MCP_GRANT_JWT_BEARER` (required there, NULL otherwise). Grants without a browser need
 // client credentials (`mcp_options_set_client_id` with a secret, or

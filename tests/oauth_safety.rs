@@ -585,3 +585,77 @@ async fn oauth_requests_follow_no_redirects() {
     })
     .await;
 }
+
+// ------------------------------------------------------------------ security review (issue 10)
+
+fn status(code: u16) -> FakeReply {
+    FakeReply {
+        status: code,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: FakeBody::Bytes(b"{}".to_vec()),
+    }
+}
+
+/// Metadata claiming the real issuer, with this server's own endpoints swapped in.
+fn impostor_doc(base: &str) -> FakeReply {
+    let mut d = as_doc(base);
+    d["issuer"] = json!("https://real-as.example");
+    FakeReply::json(&d)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_metadata_refusal_does_not_fall_back_to_2025_03_26() {
+    within(async {
+        let fake = hostile(|_| status(403), impostor_doc).await;
+        match refused(&fake).await {
+            OAuthError::HttpStatus { status, what, .. } => {
+                assert_eq!(status, 403);
+                assert!(what.contains("protected resource metadata"), "{what}");
+            }
+            other => panic!("expected the 403 as the error, got {other:?}"),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_legacy_metadata_must_name_the_server_origin_as_issuer() {
+    within(async {
+        let fake = hostile(|_| FakeReply::not_found(), impostor_doc).await;
+        match refused(&fake).await {
+            OAuthError::IssuerMismatch { expected, found } => {
+                assert_eq!(expected, fake.base);
+                assert_eq!(found, "https://real-as.example");
+            }
+            other => panic!("expected IssuerMismatch, got {other:?}"),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_discovery_tries_every_well_known_url_after_a_5xx() {
+    within(async {
+        let fake = fake_server(|base, req| match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/mcp") => FakeReply::unauthorized(&format!(
+                "Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\""
+            )),
+            ("GET", "/.well-known/oauth-protected-resource/mcp") => good_prm(base),
+            ("GET", "/.well-known/oauth-authorization-server") => status(503),
+            ("GET", "/.well-known/openid-configuration") => FakeReply::json(&as_doc(base)),
+            _ => FakeReply::not_found(),
+        })
+        .await;
+        let e = expect_oauth_err(connect_url(&fake.mcp_url(), cfg()).await);
+        let paths = fake.paths();
+        assert!(
+            paths
+                .iter()
+                .any(|p| p == "/.well-known/openid-configuration"),
+            "the next well-known URL was not tried: {paths:?}"
+        );
+        // Discovery succeeded; what failed is the registration this fake does not serve.
+        assert!(paths.iter().any(|p| p == "/register"), "{paths:?} ({e:?})");
+    })
+    .await;
+}

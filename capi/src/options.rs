@@ -170,6 +170,7 @@ pub struct mcp_options {
     ca_files: Vec<PathBuf>,
     client_metadata_url: Option<String>,
     client_id: Option<(String, Option<String>)>,
+    client_issuer: Option<String>,
     scopes: Option<Vec<String>>,
     redirect_port: u16,
     redirect_timeout: Option<Duration>,
@@ -209,6 +210,7 @@ impl mcp_options {
             ca_files: Vec::new(),
             client_metadata_url: None,
             client_id: None,
+            client_issuer: None,
             scopes: None,
             redirect_port: 0,
             redirect_timeout: None,
@@ -370,6 +372,9 @@ impl mcp_options {
         }
         if let Some((id, secret)) = &self.client_id {
             cfg = cfg.client(id, secret.as_deref());
+        }
+        if let Some(i) = &self.client_issuer {
+            cfg = cfg.client_issuer(i);
         }
         if let Some(u) = &self.client_metadata_url {
             cfg = cfg.client_metadata_url(u);
@@ -617,6 +622,25 @@ pub unsafe extern "C" fn mcp_options_set_client_id(
         };
         o.client_id = Some((id.to_owned(), secret.map(str::to_owned)));
         o.oauth_option("client id");
+        Ok(())
+    })
+}
+
+/// OAuth: the issuer (authorization server) the pre-registered client, private key or
+/// assertion belongs to. They are never sent to another; without this they are bound to the
+/// issuer they are first used with (remembered in the store), and a server that later names
+/// another authorization server gets `MCP_RESULT_AUTH` instead of them.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_client_issuer(
+    options: *mut mcp_options,
+    issuer: *const c_char,
+    error_out: *mut *mut mcp_error,
+) -> mcp_result {
+    set(options, error_out, |o| {
+        // SAFETY: a C string argument.
+        let issuer = unsafe { str_arg(issuer, "issuer") }?;
+        o.client_issuer = Some(issuer.to_owned());
+        o.oauth_option("client issuer");
         Ok(())
     })
 }

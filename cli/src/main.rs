@@ -65,6 +65,10 @@ pub(crate) struct OAuthArgs {
     /// Its secret.
     #[arg(long, global = true, env = "MCP_CLIENT_SECRET", hide_env_values = true)]
     client_secret: Option<String>,
+    /// The authorization server (issuer) the client id and secret belong to; without it they
+    /// are bound to the first one they are used with.
+    #[arg(long, global = true, value_name = "ISSUER")]
+    client_issuer: Option<String>,
     /// The URL of this client's metadata document (used when the server supports them).
     #[arg(long, global = true, value_name = "URL")]
     client_metadata_url: Option<String>,
@@ -96,6 +100,9 @@ impl OAuthArgs {
         cfg.registration.client_name = "mcp-client (command line)".into();
         if let Some(id) = &self.client_id {
             cfg = cfg.client(id, self.client_secret.as_deref());
+        }
+        if let Some(i) = &self.client_issuer {
+            cfg = cfg.client_issuer(i);
         }
         if let Some(u) = &self.client_metadata_url {
             cfg = cfg.client_metadata_url(u);

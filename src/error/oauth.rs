@@ -79,6 +79,14 @@ pub enum OAuthError {
         /// What the document said.
         found: String,
     },
+    /// The authorization server in use is not the one the host's own credentials are bound to.
+    #[error("the authorization server `{found}` is not `{bound}`, the one this client's own credentials (pre-registered client, key or assertion) are bound to: not sending them there. If the server really moved, set the client's issuer to `{found}` (--client-issuer, mcp_options_set_client_issuer) or log out")]
+    IssuerNotBound {
+        /// The issuer the credentials belong to (configured, or the one first used).
+        bound: String,
+        /// The issuer the server names now.
+        found: String,
+    },
     /// The authorization server does not advertise PKCE with S256.
     #[error("the authorization server `{issuer}` does not advertise PKCE S256 (code_challenge_methods_supported); refusing to proceed (set allow_missing_pkce_metadata for servers known to omit it)")]
     PkceNotSupported {

@@ -37,6 +37,31 @@ impl std::fmt::Debug for PendingAuthorization {
     }
 }
 
+/// Check a redirect URI before it is registered or sent: HTTPS, or plain HTTP to a loopback
+/// address (RFC 8252 §7.3), with no fragment.
+pub fn check_redirect_uri(uri: &Url) -> Result<(), OAuthError> {
+    let ok = match uri.scheme() {
+        "https" => true,
+        "http" => crate::oauth::http::is_loopback_host(uri),
+        _ => false,
+    };
+    if !ok || uri.fragment().is_some() {
+        return Err(OAuthError::Config(format!(
+            "redirect URI `{}` must be https, or http to a loopback address, without a fragment",
+            crate::redact::redact_url(uri)
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `redirect` arrived where `sent` points (scheme, host, port and path).
+fn same_endpoint(sent: &Url, redirect: &Url) -> bool {
+    sent.scheme() == redirect.scheme()
+        && sent.host_str() == redirect.host_str()
+        && sent.port_or_known_default() == redirect.port_or_known_default()
+        && sent.path() == redirect.path()
+}
+
 /// Build the authorization request.
 pub fn begin(
     meta: &AuthServerMetadata,
@@ -53,6 +78,7 @@ pub fn begin(
                 reason: "no authorization_endpoint".into(),
             })?;
     let mut url = crate::oauth::http::endpoint(endpoint, "authorization_endpoint")?;
+    check_redirect_uri(redirect_uri)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let state = CsrfToken::new_random();
     {
@@ -81,6 +107,13 @@ pub fn begin(
 
 /// Check the redirect and return the authorization code.
 pub fn finish(pending: &PendingAuthorization, redirect: &Url) -> Result<String, OAuthError> {
+    if !same_endpoint(&pending.redirect_uri, redirect) {
+        return Err(OAuthError::Config(format!(
+            "the redirect arrived at `{}`, not at the redirect URI sent (`{}`)",
+            crate::redact::redact_url(redirect),
+            crate::redact::redact_url(&pending.redirect_uri)
+        )));
+    }
     let mut state = None;
     let mut iss = None;
     let mut code = None;
@@ -137,7 +170,7 @@ mod tests {
 
     fn redirect(p: &PendingAuthorization, extra: &str) -> Url {
         Url::parse(&format!(
-            "http://127.0.0.1:1/callback?state={}{extra}",
+            "http://127.0.0.1:5/callback?state={}{extra}",
             p.state.secret()
         ))
         .unwrap()
@@ -195,7 +228,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, OAuthError::IssuerCheck(_)));
-        let bad_state = Url::parse("http://127.0.0.1:1/callback?state=x&code=c").unwrap();
+        let bad_state = Url::parse("http://127.0.0.1:5/callback?state=x&code=c").unwrap();
         assert!(matches!(
             finish(&p, &bad_state),
             Err(OAuthError::StateMismatch)

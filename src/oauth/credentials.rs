@@ -36,6 +36,9 @@ pub(crate) struct Held {
     pub registration: Option<Registration>,
     /// Registrations with other issuers (kept, never used with another issuer).
     pub registrations: BTreeMap<String, Registration>,
+    /// The issuer the host's own credentials were first used with (see
+    /// [`crate::oauth::stored::StoredCredential::bound_issuer`]).
+    pub bound_issuer: Option<String>,
     /// When the metadata was discovered.
     pub discovered_at: u64,
     tokens: Option<TokenSet>,
@@ -295,6 +298,7 @@ impl Credentials {
                 .as_ref()
                 .and_then(|m| c.registrations.get(&m.issuer).cloned());
             h.registrations = c.registrations;
+            h.bound_issuer = c.bound_issuer;
         }
         h.generation = h.generation.max(c.generation);
         let Some(t) = c.tokens else { return };
@@ -388,6 +392,7 @@ impl Credentials {
             auth_server: h.meta.clone(),
             discovered_at: h.discovered_at,
             registrations: h.registrations.clone(),
+            bound_issuer: h.bound_issuer.clone(),
             tokens: match (&h.tokens, &h.tokens_issuer) {
                 (Some(t), Some(i)) => Some(StoredTokens {
                     issuer: i.clone(),

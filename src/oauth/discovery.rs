@@ -8,7 +8,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::error::OAuthError;
-use crate::oauth::http::{endpoint, OAuthHttp};
+use crate::oauth::http::{endpoint, Fetched, OAuthHttp};
 use crate::redact::redact_url;
 
 /// Protected resource metadata (RFC 9728), the fields the client uses.
@@ -218,7 +218,10 @@ pub async fn discover(
 }
 
 /// Fetch the server's protected resource metadata: from the challenge's `resource_metadata`
-/// when given, else (or when that fails) from the well-known URLs. `Ok(None)` when none exists.
+/// when given, else (or when that fails) from the well-known URLs. `Ok(None)` only when every
+/// URL answered 404: a server that has none (2025-03-26). Any other answer (a 401, a 403, a
+/// 5xx) is not taken as "none", which would let a server push the client into the 2025-03-26
+/// fallback; once every URL was tried, the first such answer is the error.
 pub async fn fetch_resource_metadata(
     http: &OAuthHttp,
     server: &Url,
@@ -233,9 +236,16 @@ pub async fn fetch_resource_metadata(
             urls.push(u);
         }
     }
+    let mut refused = None;
     for url in urls {
-        let Some((url, doc)) = http.get_json(&url, "protected resource metadata").await? else {
-            continue;
+        let doc = match http.get_json(&url, "protected resource metadata").await? {
+            Fetched::Doc(doc) => doc,
+            Fetched::Missing(404) => continue,
+            Fetched::Missing(status) => {
+                tracing::debug!(url = %redact_url(&url), status, "no protected resource metadata here");
+                refused.get_or_insert((url, status));
+                continue;
+            }
         };
         let meta: ResourceMetadata =
             serde_json::from_value(doc).map_err(|e| OAuthError::BadMetadata {
@@ -250,25 +260,34 @@ pub async fn fetch_resource_metadata(
         }
         return Ok(Some((url, meta)));
     }
-    Ok(None)
+    match refused {
+        None => Ok(None),
+        Some((url, status)) => Err(OAuthError::HttpStatus {
+            what: "protected resource metadata".into(),
+            url: redact_url(&url),
+            status,
+        }),
+    }
 }
 
-/// Fetch and validate an authorization server's metadata.
+/// Fetch and validate an authorization server's metadata, trying each well-known URL in the
+/// spec's order whatever the others answered.
 pub async fn fetch_auth_server_metadata(
     http: &OAuthHttp,
     issuer: &str,
 ) -> Result<AuthServerMetadata, OAuthError> {
     let issuer_url = endpoint(issuer, "authorization server issuer")?;
     let urls = auth_server_metadata_urls(&issuer_url);
+    let mut tried = Vec::new();
     for url in &urls {
-        let Some((_, doc)) = http.get_json(url, "authorization server metadata").await? else {
-            continue;
-        };
-        return validate_auth_server_metadata(doc, issuer, url);
+        match http.get_json(url, "authorization server metadata").await? {
+            Fetched::Doc(doc) => return validate_auth_server_metadata(doc, issuer, url),
+            Fetched::Missing(status) => tried.push(format!("{} ({status})", redact_url(url))),
+        }
     }
     Err(OAuthError::NoAuthServerMetadata {
         issuer: issuer.to_owned(),
-        tried: urls.iter().map(redact_url).collect::<Vec<_>>().join(", "),
+        tried: tried.join(", "),
     })
 }
 
@@ -325,12 +344,20 @@ pub async fn legacy_auth_server_metadata(
     let issuer = canonical_resource(&origin);
     let mut url = origin.clone();
     url.set_path("/.well-known/oauth-authorization-server");
-    if let Some((_, doc)) = http.get_json(&url, "authorization server metadata").await? {
-        // 2025-03-26 servers predate the issuer check: their document is taken as found,
-        // but its endpoints must still be secure.
+    if let Fetched::Doc(doc) = http.get_json(&url, "authorization server metadata").await? {
+        // In this mode the authorization server lives at the MCP server's origin: a document
+        // that names an issuer elsewhere (say, the real one, with this server's token
+        // endpoint swapped in) is refused. Its endpoints must be secure too.
         let mut meta = parse_auth_server_metadata(doc, &url)?;
         if meta.issuer.is_empty() {
             meta.issuer = issuer.clone();
+        }
+        let same_origin = Url::parse(&meta.issuer).is_ok_and(|i| i.origin() == origin.origin());
+        if !same_origin {
+            return Err(OAuthError::IssuerMismatch {
+                expected: issuer,
+                found: meta.issuer,
+            });
         }
         if meta.authorization_endpoint.is_some() || meta.token_endpoint.is_some() {
             return Ok(meta);

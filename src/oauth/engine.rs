@@ -16,7 +16,6 @@ use url::Url;
 use crate::auth::{AuthHeaders, AuthProvider, Challenge, RequestInfo};
 use crate::error::{OAuthError, Result};
 use crate::http_client::HttpSettings;
-use crate::oauth::authorize::PendingAuthorization;
 use crate::oauth::challenge::ChallengeInfo;
 use crate::oauth::credentials::{Credentials, OAuthStatus};
 use crate::oauth::discovery;
@@ -29,6 +28,7 @@ use crate::oauth::policy::{self, ScopeInputs, StepUps, Verdict};
 use crate::oauth::presenter::RedirectListener;
 use crate::oauth::registration::{self, Registration};
 use crate::oauth::token::TokenSet;
+use crate::oauth::two_step::TwoStep;
 use crate::oauth::{stored, DpopMode, Grant, OAuthConfig};
 
 /// How long before expiry a token is refreshed by default.
@@ -44,7 +44,7 @@ pub struct OAuthEngine {
     /// Scopes of the last authorization request.
     pub(super) requested: Mutex<Vec<String>>,
     /// A pending two-step authorization.
-    pub(super) pending: Mutex<Option<PendingAuthorization>>,
+    pub(super) pending: Mutex<Option<TwoStep>>,
     /// Single flight for refreshes and authorizations.
     pub(super) flight: tokio::sync::Mutex<()>,
     events: Events,
@@ -222,6 +222,7 @@ impl OAuthEngine {
         let (Some(meta), Some(reg), Some(tokens)) = (meta, reg, tokens) else {
             return Err(OAuthError::InteractionRequired("nothing to refresh".into()));
         };
+        self.check_issuer_binding(&meta.issuer)?;
         let Some(rt) = tokens.refresh_token.clone() else {
             return Err(OAuthError::InteractionRequired("no refresh token".into()));
         };
@@ -437,6 +438,7 @@ impl OAuthEngine {
             (h.meta.clone(), h.registration.clone())
         };
         let meta = meta.ok_or_else(|| OAuthError::Config("no authorization server".into()))?;
+        self.check_issuer_binding(&meta.issuer)?;
         if let Some(r) = existing {
             if r.issuer == meta.issuer
                 && !r.expired()
@@ -452,6 +454,45 @@ impl OAuthEngine {
         self.creds.held().registration = Some(reg.clone());
         self.creds.persist();
         Ok(reg)
+    }
+
+    /// Whether the host gave credentials of its own that must reach only their issuer: a
+    /// pre-registered client, a signing key, an assertion (or the IdP token it comes from).
+    fn has_host_credentials(&self) -> bool {
+        self.cfg.registration.client_id.is_some()
+            || self.grants.has_signing_key()
+            || matches!(
+                self.cfg.grant,
+                Grant::JwtBearer { .. } | Grant::EnterpriseManaged(_)
+            )
+    }
+
+    /// Refuse to use the host's own credentials with `issuer` unless they belong to it: the
+    /// configured client issuer, else the issuer they were first used with (stored). The
+    /// first use binds them. The 2026-07-28 authorization-server binding: a server that names
+    /// a new authorization server must not receive another's client secret or assertion.
+    fn check_issuer_binding(&self, issuer: &str) -> Result<(), OAuthError> {
+        if !self.has_host_credentials() {
+            return Ok(());
+        }
+        let configured = self.cfg.registration.client_issuer.clone();
+        let bound = {
+            let mut h = self.creds.held();
+            match configured.or_else(|| h.bound_issuer.clone()) {
+                Some(b) => b,
+                None => {
+                    h.bound_issuer = Some(issuer.to_owned());
+                    return Ok(());
+                }
+            }
+        };
+        if bound == issuer {
+            return Ok(());
+        }
+        Err(OAuthError::IssuerNotBound {
+            bound,
+            found: issuer.to_owned(),
+        })
     }
 
     /// Run the configured grant now and keep its tokens.

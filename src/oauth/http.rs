@@ -19,6 +19,15 @@ pub struct OAuthHttp {
     pub max_body: usize,
 }
 
+/// What a metadata GET found.
+#[derive(Debug)]
+pub enum Fetched {
+    /// A JSON document (a 2xx answer).
+    Doc(Value),
+    /// No document: the HTTP status answered instead.
+    Missing(u16),
+}
+
 /// A response read whole.
 #[derive(Debug)]
 pub struct Reply {
@@ -88,12 +97,9 @@ impl OAuthHttp {
         })
     }
 
-    /// GET a JSON document. `Ok(None)` for 404 / 405 / 410 (not there: try the next place).
-    pub async fn get_json(
-        &self,
-        url: &Url,
-        what: &str,
-    ) -> Result<Option<(Url, Value)>, OAuthError> {
+    /// GET a JSON document: the document (2xx), or the status answered instead (the caller
+    /// decides what a 404 or a 503 means where it asks).
+    pub async fn get_json(&self, url: &Url, what: &str) -> Result<Fetched, OAuthError> {
         if !is_secure_or_loopback(url) {
             return Err(OAuthError::InsecureEndpoint {
                 url: redact_url(url),
@@ -109,14 +115,8 @@ impl OAuthHttp {
             )
             .await?;
         match reply.status {
-            200..=299 => Ok(Some((url.clone(), reply.json(what)?))),
-            404 | 405 | 410 => Ok(None),
-            s if (400..500).contains(&s) => Ok(None),
-            s => Err(OAuthError::HttpStatus {
-                what: what.to_owned(),
-                url: redact_url(url),
-                status: s,
-            }),
+            200..=299 => Ok(Fetched::Doc(reply.json(what)?)),
+            s => Ok(Fetched::Missing(s)),
         }
     }
 

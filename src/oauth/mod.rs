@@ -220,6 +220,13 @@ impl OAuthConfig {
         self
     }
 
+    /// The issuer the pre-registered client (and any key or assertion configured) belongs
+    /// to. Without it they are bound to the issuer they are first used with.
+    pub fn client_issuer(mut self, issuer: &str) -> Self {
+        self.registration.client_issuer = Some(issuer.into());
+        self
+    }
+
     /// Use a client ID metadata document at `url` when the server supports them.
     pub fn client_metadata_url(mut self, url: &str) -> Self {
         self.registration.client_metadata_url = Some(url.into());

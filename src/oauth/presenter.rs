@@ -100,40 +100,92 @@ impl AuthorizationPresenter for BrowserPresenter {
     }
 }
 
-/// Try to open `url` in a browser: `$BROWSER` (a `:`-separated list, `%s` replaced by the URL,
-/// as Python's `webbrowser` and xdg-utils read it), then the platform's opener.
-pub fn open_browser(url: &str) -> bool {
-    if let Ok(list) = std::env::var("BROWSER") {
-        for cmd in list.split(':').filter(|c| !c.trim().is_empty()) {
-            let mut words = cmd
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>();
-            if words.is_empty() {
-                continue;
-            }
-            if words.iter().any(|w| w.contains("%s")) {
-                for w in &mut words {
-                    *w = w.replace("%s", url);
-                }
-            } else {
-                words.push(url.to_owned());
-            }
-            if spawn_detached(&words[0], &words[1..]) {
-                return true;
-            }
+/// Which platform's way of opening a URL to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// `open URL`.
+    MacOs,
+    /// `rundll32 url.dll,FileProtocolHandler URL`: the URL handler itself, no shell.
+    Windows,
+    /// `xdg-open URL`.
+    Other,
+}
+
+impl Platform {
+    /// The platform this program runs on.
+    pub fn current() -> Self {
+        if cfg!(target_os = "macos") {
+            Platform::MacOs
+        } else if cfg!(windows) {
+            Platform::Windows
+        } else {
+            Platform::Other
         }
     }
-    let opener: &[&str] = if cfg!(target_os = "macos") {
-        &["open"]
-    } else if cfg!(windows) {
-        &["cmd", "/C", "start", ""]
-    } else {
-        &["xdg-open"]
+}
+
+/// The commands that would open `url`, in the order they are tried: each entry of `browser`
+/// (the `$BROWSER` variable: a `:`-separated list, `%s` replaced by the URL, as Python's
+/// `webbrowser` and xdg-utils read it), then the platform's opener. Each command is a program
+/// and its arguments, run without a shell: the URL is always one argument, so `&`, `|`, `^`
+/// or `%VAR%` in it mean nothing.
+///
+/// Refuses a URL that is not `http`/`https` or that holds whitespace or control characters
+/// (a well-formed URL has neither; one that does could be cut or reinterpreted).
+pub fn browser_commands(
+    url: &str,
+    browser: Option<&str>,
+    platform: Platform,
+) -> Result<Vec<Vec<String>>, OAuthError> {
+    let scheme_ok = url
+        .split_once(':')
+        .is_some_and(|(s, _)| s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("http"));
+    if !scheme_ok {
+        return Err(OAuthError::Presenter(
+            "refusing to open a URL that is not http or https".into(),
+        ));
+    }
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(OAuthError::Presenter(
+            "refusing to open a URL with whitespace or control characters".into(),
+        ));
+    }
+    let mut commands = Vec::new();
+    for cmd in browser.unwrap_or("").split(':') {
+        let mut words: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
+        if words.is_empty() {
+            continue;
+        }
+        if words.iter().any(|w| w.contains("%s")) {
+            for w in &mut words {
+                *w = w.replace("%s", url);
+            }
+        } else {
+            words.push(url.to_owned());
+        }
+        commands.push(words);
+    }
+    let opener: &[&str] = match platform {
+        Platform::MacOs => &["open"],
+        Platform::Windows => &["rundll32", "url.dll,FileProtocolHandler"],
+        Platform::Other => &["xdg-open"],
     };
-    let mut args: Vec<String> = opener[1..].iter().map(|s| (*s).to_owned()).collect();
-    args.push(url.to_owned());
-    spawn_detached(opener[0], &args)
+    let mut words: Vec<String> = opener.iter().map(|s| (*s).to_owned()).collect();
+    words.push(url.to_owned());
+    commands.push(words);
+    Ok(commands)
+}
+
+/// Try to open `url` in a browser (see [`browser_commands`]); whether one of the commands
+/// started. A refused URL opens nothing.
+pub fn open_browser(url: &str) -> bool {
+    let browser = std::env::var("BROWSER").ok();
+    let Ok(commands) = browser_commands(url, browser.as_deref(), Platform::current()) else {
+        return false;
+    };
+    commands
+        .iter()
+        .any(|words| spawn_detached(&words[0], &words[1..]))
 }
 
 fn spawn_detached(program: &str, args: &[String]) -> bool {
@@ -319,6 +371,67 @@ impl RedirectListener {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HOSTILE: &str = "https://evil.example/x?a&calc&b=%SECRET%^|more";
+
+    #[test]
+    fn sec_windows_browser_launch_runs_no_shell() {
+        let cmds = browser_commands(HOSTILE, None, Platform::Windows).unwrap();
+        assert_eq!(
+            cmds,
+            vec![vec![
+                "rundll32".to_owned(),
+                "url.dll,FileProtocolHandler".to_owned(),
+                HOSTILE.to_owned()
+            ]],
+            "the URL must be one argument of a program that is not a shell"
+        );
+        assert!(cmds
+            .iter()
+            .flatten()
+            .all(|w| !w.eq_ignore_ascii_case("cmd")));
+    }
+
+    #[test]
+    fn sec_browser_commands_on_every_platform_keep_the_url_whole() {
+        for (platform, program) in [
+            (Platform::MacOs, "open"),
+            (Platform::Other, "xdg-open"),
+            (Platform::Windows, "rundll32"),
+        ] {
+            let cmds = browser_commands(HOSTILE, Some("firefox --new-tab %s::chromium"), platform)
+                .unwrap();
+            assert_eq!(cmds.len(), 3, "{platform:?}: {cmds:?}");
+            assert_eq!(cmds[0], vec!["firefox", "--new-tab", HOSTILE]);
+            assert_eq!(cmds[1], vec!["chromium", HOSTILE]);
+            assert_eq!(cmds[2][0], program);
+            assert_eq!(cmds[2].last().map(String::as_str), Some(HOSTILE));
+        }
+    }
+
+    #[test]
+    fn sec_browser_refuses_urls_with_control_characters_or_other_schemes() {
+        for bad in [
+            "https://a.example/\nx",
+            "https://a.example/x\ry",
+            "https://a.example/x y",
+            "https://a.example/\u{1b}[31m",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "calc.exe",
+        ] {
+            for p in [Platform::MacOs, Platform::Windows, Platform::Other] {
+                assert!(
+                    matches!(
+                        browser_commands(bad, None, p),
+                        Err(OAuthError::Presenter(_))
+                    ),
+                    "{bad:?} on {p:?}"
+                );
+            }
+        }
+        assert!(!open_browser("file:///etc/passwd"));
+    }
 
     #[tokio::test]
     async fn listener_takes_the_right_state_only() {

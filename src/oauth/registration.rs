@@ -43,7 +43,8 @@ pub struct RegistrationConfig {
     pub client_secret: Option<Secret>,
     /// Its token endpoint auth method (default: from the secret and the server's list).
     pub auth_method: Option<String>,
-    /// The issuer the pre-registered client belongs to (None: any).
+    /// The issuer the pre-registered client (and any key or assertion) belongs to (None:
+    /// the issuer they are first used with).
     pub client_issuer: Option<String>,
     /// The URL of this client's metadata document (an HTTPS URL with a path).
     pub client_metadata_url: Option<String>,

@@ -45,6 +45,10 @@ pub struct StoredCredential {
     /// Client registrations, by issuer.
     #[serde(default)]
     pub registrations: BTreeMap<String, Registration>,
+    /// The issuer the host's own credentials (a pre-registered client, a signing key, an
+    /// assertion) were first used with: they are never sent to another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_issuer: Option<String>,
     /// The tokens, and the issuer that granted them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<StoredTokens>,

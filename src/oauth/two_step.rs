@@ -5,15 +5,29 @@
 use url::Url;
 
 use crate::error::OAuthError;
-use crate::oauth::authorize;
+use crate::oauth::authorize::{self, PendingAuthorization};
 use crate::oauth::challenge::ChallengeInfo;
+use crate::oauth::discovery::AuthServerMetadata;
 use crate::oauth::engine::{lock, OAuthEngine};
 use crate::oauth::grants::GrantTarget;
+use crate::oauth::registration::Registration;
+
+/// A begun two-step authorization with everything its completion needs: the code and the
+/// PKCE verifier go to the token endpoint of the server that issued the code, with the
+/// registration it was issued to, even if discovery has since moved on.
+#[derive(Debug)]
+pub(crate) struct TwoStep {
+    auth: PendingAuthorization,
+    meta: AuthServerMetadata,
+    reg: Registration,
+    resource: String,
+}
 
 impl OAuthEngine {
     /// Step one of the two-step flow for hosts with their own redirect handling: discover,
     /// register with `redirect_uri`, and return the URL to send the user to.
     pub async fn begin_authorization(&self, redirect_uri: &Url) -> Result<Url, OAuthError> {
+        authorize::check_redirect_uri(redirect_uri)?;
         self.creds.ensure_loaded();
         let _flight = self.flight.lock().await;
         let info = ChallengeInfo::default();
@@ -21,35 +35,36 @@ impl OAuthEngine {
         let reg = self.ensure_registration(redirect_uri).await?;
         let scopes = self.choose_scopes(&info, false);
         let (meta, resource) = self.meta_and_resource()?;
-        let pending = authorize::begin(&meta, &reg.client_id, redirect_uri, &scopes, &resource)?;
-        let url = pending.url.clone();
+        let auth = authorize::begin(&meta, &reg.client_id, redirect_uri, &scopes, &resource)?;
+        let url = auth.url.clone();
         *lock(&self.requested) = scopes;
-        *lock(&self.pending) = Some(pending);
+        *lock(&self.pending) = Some(TwoStep {
+            auth,
+            meta,
+            reg,
+            resource,
+        });
         Ok(url)
     }
 
     /// Step two: the URL the browser was redirected to; checks it and gets the tokens.
     pub async fn complete_authorization(&self, redirect: &Url) -> Result<(), OAuthError> {
         let _flight = self.flight.lock().await;
-        let pending = lock(&self.pending).take();
-        let reg = self.creds.held().registration.clone();
-        let (Some(pending), Some(reg), Ok((meta, resource))) =
-            (pending, reg, self.meta_and_resource())
-        else {
+        let Some(p) = lock(&self.pending).take() else {
             return Err(OAuthError::Config(
                 "no authorization is pending (call begin first)".into(),
             ));
         };
         let target = GrantTarget {
-            meta: &meta,
-            reg: &reg,
-            scopes: &pending.scopes,
-            resource: &resource,
+            meta: &p.meta,
+            reg: &p.reg,
+            scopes: &p.auth.scopes,
+            resource: &p.resource,
             dpop: self.creds.dpop_key(),
         };
         let tokens = self
             .grants
-            .exchange_code(&target, &pending, redirect)
+            .exchange_code(&target, &p.auth, redirect)
             .await?;
         self.signed_in(tokens, "authorization_code")
     }

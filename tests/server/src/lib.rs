@@ -319,6 +319,14 @@ impl TestServer {
         }
     }
 
+    /// From now on the protected resource metadata names `issuer` as the authorization
+    /// server (the server moved to another one, or was taken over). Auth on; else a no-op.
+    pub fn name_authorization_server(&self, issuer: &str) {
+        if let Some(auth) = &self.shared.auth {
+            *lock(&auth.named_issuer) = Some(issuer.to_owned());
+        }
+    }
+
     /// Makes every access token issued so far expired (refresh tokens stay valid).
     pub fn expire_access_tokens(&self) {
         if let Some(auth) = &self.shared.auth {

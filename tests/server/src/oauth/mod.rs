@@ -283,6 +283,9 @@ pub(crate) struct AuthServer {
     pub(crate) rs_nonce: String,
     store: Mutex<Store>,
     rng: SystemRandom,
+    /// The authorization server the PRM names instead of this one, once set
+    /// ([`crate::TestServer::name_authorization_server`]).
+    pub(crate) named_issuer: Mutex<Option<String>>,
 }
 
 impl AuthServer {
@@ -328,6 +331,7 @@ impl AuthServer {
             as_nonce: String::new(),
             rs_nonce: String::new(),
             store: Mutex::new(store),
+            named_issuer: Mutex::new(None),
             rng,
         };
         server.as_nonce = server.random_token();
