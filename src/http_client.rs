@@ -185,13 +185,13 @@ impl HttpClient {
 impl HttpSettings {
     /// The client for MCP requests: one pool per runtime, `TCP_NODELAY`, a few redirects
     /// followed.
-    pub(crate) fn mcp_client(&self) -> Result<HttpClient, HttpClientError> {
+    pub fn mcp_client(&self) -> Result<HttpClient, HttpClientError> {
         HttpClient::with_recipe(self.recipe(Kind::Mcp)?)
     }
 
     /// The client for OAuth requests: no redirects (an authorization server's redirect must
     /// never carry a code or a secret elsewhere) and a whole-request timeout.
-    pub(crate) fn oauth_client(&self, timeout: Duration) -> Result<HttpClient, HttpClientError> {
+    pub fn oauth_client(&self, timeout: Duration) -> Result<HttpClient, HttpClientError> {
         HttpClient::with_recipe(self.recipe(Kind::OAuth(timeout))?)
     }
 

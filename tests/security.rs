@@ -193,3 +193,173 @@ async fn sec_host_redirect_uri_is_checked_and_matched() {
     })
     .await;
 }
+
+// ------------------------------------------------------------------ device flow (finding 13)
+
+/// A device authorization endpoint answering `device` and a token endpoint that always says
+/// `authorization_pending`; returns the result of one device-flow run and how long it took.
+async fn run_device(
+    device: impl Fn(&str) -> serde_json::Value + Send + Sync + 'static,
+    shown: Arc<std::sync::Mutex<u32>>,
+) -> (Result<(), OAuthError>, std::time::Duration) {
+    use common::{fake_server, FakeReply};
+    use mcp_client::oauth::device::{run, DeviceFlow};
+    use mcp_client::oauth::discovery::AuthServerMetadata;
+    use mcp_client::oauth::http::OAuthHttp;
+    use mcp_client::oauth::token::ClientAuth;
+    let fake = fake_server(move |base, req| match req.path.as_str() {
+        "/device" => FakeReply::json(&device(base)),
+        _ => FakeReply {
+            status: 400,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: common::FakeBody::Bytes(br#"{"error":"authorization_pending"}"#.to_vec()),
+        },
+    })
+    .await;
+    let meta = AuthServerMetadata {
+        issuer: fake.base.clone(),
+        token_endpoint: Some(format!("{}/token", fake.base)),
+        device_authorization_endpoint: Some(format!("{}/device", fake.base)),
+        ..Default::default()
+    };
+    let settings = mcp_client::http_client::HttpSettings {
+        connect_timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
+    let http = OAuthHttp::new(
+        settings
+            .oauth_client(std::time::Duration::from_secs(5))
+            .expect("an OAuth HTTP client"),
+        1 << 20,
+        &Url::parse("http://127.0.0.1/mcp").unwrap(),
+    );
+    let presenter = AsyncPresenter::refusing("no browser").on_device(move |_| {
+        let shown = shown.clone();
+        async move {
+            *shown.lock().unwrap() += 1;
+            Ok(())
+        }
+    });
+    let started = std::time::Instant::now();
+    let r = run(DeviceFlow {
+        http: &http,
+        meta: &meta,
+        auth: &ClientAuth::None {
+            client_id: "cid".into(),
+        },
+        scopes: &[],
+        resource: "http://127.0.0.1/mcp",
+        presenter: &presenter,
+        dpop: None,
+        timeout: std::time::Duration::from_secs(60),
+    })
+    .await
+    .map(|_| ());
+    (r, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_device_flow_bounds_the_interval_and_the_wait() {
+    within(async {
+        let shown = Arc::default();
+        let (r, took) = run_device(
+            |base| {
+                serde_json::json!({
+                    "device_code": "dev-1", "user_code": "ABCD-EFGH",
+                    "verification_uri": format!("{base}/verify"),
+                    "interval": 1e15, "expires_in": 2,
+                })
+            },
+            shown,
+        )
+        .await;
+        assert!(
+            matches!(r, Err(OAuthError::RedirectTimeout { .. })),
+            "{r:?}"
+        );
+        assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_device_flow_refuses_terminal_escapes_in_what_it_shows() {
+    within(async {
+        for (field, value) in [
+            (
+                "verification_uri",
+                "https://as.example/\u{1b}]8;;https://evil/\u{7}x",
+            ),
+            ("user_code", "AB\u{1b}[2JCD"),
+            ("verification_uri", "javascript:alert(1)"),
+        ] {
+            let shown = Arc::new(std::sync::Mutex::new(0));
+            let (r, _) = run_device(
+                move |base| {
+                    let mut d = serde_json::json!({
+                        "device_code": "dev-1", "user_code": "ABCD",
+                        "verification_uri": format!("{base}/verify"), "interval": 1,
+                    });
+                    d[field] = serde_json::json!(value);
+                    d
+                },
+                shown.clone(),
+            )
+            .await;
+            assert!(r.is_err(), "{field}: {r:?}");
+            assert_eq!(*shown.lock().unwrap(), 0, "{field} was shown");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_device_flow_errors_never_quote_the_device_code() {
+    within(async {
+        let (r, _) = run_device(
+            |_| serde_json::json!({"device_code": "DEVSECRET-77", "user_code": 5}),
+            Arc::default(),
+        )
+        .await;
+        let e = r.expect_err("malformed");
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("DEVSECRET"), "{text}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_engine_for_one_server_is_refused_for_another() {
+    within(async {
+        let server = auth_server(AuthOptions::default()).await;
+        let other = auth_server(AuthOptions::default()).await;
+        let engine = Arc::new(
+            OAuthEngine::for_server(
+                cfg(),
+                &Url::parse(&server.url()).unwrap(),
+                &common::builder(&server.url()).build().http_settings(),
+            )
+            .expect("engine"),
+        );
+        let client = common::builder(&server.url())
+            .oauth_engine(engine.clone())
+            .connect()
+            .await
+            .expect("connect to the engine's server");
+        echo(&client).await.expect("echo");
+        let e = common::builder(&other.url())
+            .oauth_engine(engine)
+            .connect()
+            .await
+            .expect_err("another server");
+        assert!(matches!(e, mcp_client::Error::InvalidArgument(_)), "{e:?}");
+        assert!(
+            other
+                .requests()
+                .iter()
+                .all(|r| r.header("authorization").is_none()),
+            "a token of one server went to another"
+        );
+    })
+    .await;
+}

@@ -194,6 +194,15 @@ impl Client {
                     AuthMode::Bearer(t) => AuthLayer::bearer(t)?,
                     AuthMode::Provider(p) => AuthLayer::Provider(p.clone()),
                     AuthMode::OAuthEngine(p) => {
+                        if crate::oauth::stored::key_for(p.server())
+                            != crate::oauth::stored::key_for(url)
+                        {
+                            return Err(Error::InvalidArgument(format!(
+                                "the OAuth engine is for {}, not for {}",
+                                crate::redact::redact_url(p.server()),
+                                crate::redact::redact_url(url)
+                            )));
+                        }
                         oauth = Some(p.clone());
                         AuthLayer::Provider(p.clone())
                     }

@@ -13,7 +13,6 @@ use crate::oauth::dpop::DpopKey;
 use crate::oauth::http::{endpoint, OAuthHttp};
 use crate::oauth::presenter::{AuthorizationPresenter, DeviceAuthorization};
 use crate::oauth::token::{self, apply_client_auth, ClientAuth, TokenRequest, TokenSet};
-use crate::redact::excerpt;
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -25,9 +24,48 @@ struct DeviceResponse {
     #[serde(default)]
     verification_uri_complete: Option<String>,
     #[serde(default)]
-    expires_in: Option<u64>,
+    expires_in: Option<serde_json::Value>,
     #[serde(default)]
-    interval: Option<u64>,
+    interval: Option<serde_json::Value>,
+}
+
+/// The polling interval's bounds: RFC 8628's default is 5 s; a server asking for more than a
+/// minute (or an overflowing `slow_down` series) is held to a minute.
+const MIN_INTERVAL: Duration = Duration::from_secs(1);
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a code lives when the server does not say.
+const DEFAULT_EXPIRES_IN: u64 = 600;
+
+/// Whether `s` can be shown on a terminal as it is: no control characters (escape sequences
+/// could rewrite what the user sees), and not absurdly long.
+fn displayable(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 2048 && !s.chars().any(char::is_control)
+}
+
+/// Check what will be shown to the user: the URIs must be https (or loopback http) URLs and
+/// every field displayable.
+fn check_display(d: &DeviceResponse) -> Result<(), OAuthError> {
+    let bad = |field: &str| OAuthError::BadResponse {
+        what: "device authorization".into(),
+        reason: format!("`{field}` is not safe to show"),
+    };
+    for (field, v) in [
+        ("verification_uri", Some(&d.verification_uri)),
+        (
+            "verification_uri_complete",
+            d.verification_uri_complete.as_ref(),
+        ),
+    ] {
+        let Some(v) = v else { continue };
+        if !displayable(v) {
+            return Err(bad(field));
+        }
+        endpoint(v, field)?;
+    }
+    if !displayable(&d.user_code) {
+        return Err(bad("user_code"));
+    }
+    Ok(())
 }
 
 /// Whether the server offers the device grant.
@@ -82,34 +120,52 @@ pub async fn run(f: DeviceFlow<'_>) -> Result<TokenSet, OAuthError> {
             &reply.body,
         ));
     }
+    // The body holds the device code: neither it nor serde's message (which can quote a
+    // value) goes into the error.
     let d: DeviceResponse =
         serde_json::from_slice(&reply.body).map_err(|e| OAuthError::BadResponse {
             what: "device authorization".into(),
-            reason: format!("{e}: {}", excerpt(&reply.body)),
+            reason: format!(
+                "not a device authorization response (a field is missing or malformed near line {}, column {})",
+                e.line(),
+                e.column()
+            ),
         })?;
+    check_display(&d)?;
+    let expires_in = d
+        .expires_in
+        .as_ref()
+        .and_then(token::lifetime_secs)
+        .unwrap_or(DEFAULT_EXPIRES_IN);
     f.presenter
         .present_device(&DeviceAuthorization {
             verification_uri: d.verification_uri.clone(),
             verification_uri_complete: d.verification_uri_complete.clone(),
             user_code: d.user_code.clone(),
-            expires_in: d.expires_in.unwrap_or(600),
+            expires_in,
         })
         .await?;
     let token_url: Url = endpoint(
         f.meta.token_endpoint.as_deref().unwrap_or_default(),
         "token_endpoint",
     )?;
-    let mut interval = Duration::from_secs(d.interval.unwrap_or(5).max(1));
-    let deadline = Instant::now()
-        + f.timeout
-            .min(Duration::from_secs(d.expires_in.unwrap_or(600)));
+    let asked = d
+        .interval
+        .as_ref()
+        .and_then(token::lifetime_secs)
+        .unwrap_or(5);
+    let mut interval = Duration::from_secs(asked).clamp(MIN_INTERVAL, MAX_INTERVAL);
+    let wait = f.timeout.min(Duration::from_secs(expires_in));
+    let deadline = Instant::now() + wait;
     loop {
-        tokio::time::sleep(interval).await;
-        if Instant::now() > deadline {
+        // Never sleep past the deadline: the last poll happens at it.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
             return Err(OAuthError::RedirectTimeout {
-                secs: f.timeout.as_secs(),
+                secs: wait.as_secs(),
             });
         }
+        tokio::time::sleep(interval.min(left)).await;
         let result = token::request(
             f.http,
             TokenRequest {
@@ -131,7 +187,9 @@ pub async fn run(f: DeviceFlow<'_>) -> Result<TokenSet, OAuthError> {
             Ok(t) => return Ok(t),
             Err(e) => match e.oauth_error() {
                 Some("authorization_pending") => {}
-                Some("slow_down") => interval += Duration::from_secs(5),
+                Some("slow_down") => {
+                    interval = (interval + Duration::from_secs(5)).min(MAX_INTERVAL);
+                }
                 _ => return Err(e),
             },
         }

@@ -92,12 +92,16 @@ impl AuthServerMetadata {
     }
 }
 
-/// The resource identifier of an MCP server URL (RFC 8707 §2): no fragment, no query, scheme
-/// and host lower-cased, no trailing slash on the path unless it is the root.
+/// The resource identifier of an MCP server URL (RFC 8707 §2): no user name or password, no
+/// fragment, no query, scheme and host lower-cased, no trailing slash on the path unless it is
+/// the root.
 pub fn canonical_resource(server: &Url) -> String {
     let mut u = server.clone();
     u.set_fragment(None);
     u.set_query(None);
+    // Credentials in the URL never travel as the resource, nor land in keys or logs.
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
     let mut s = u.to_string();
     if u.path() == "/" {
         s.pop(); // `https://host/` -> `https://host`
@@ -107,9 +111,9 @@ pub fn canonical_resource(server: &Url) -> String {
     s
 }
 
-/// Whether the metadata's `resource` identifies the server at `server`: same origin, and its
-/// path is the server's path or a segment-wise prefix of it (a resource at the origin may
-/// protect `/mcp`).
+/// Whether the metadata's `resource` identifies the server at `server` (RFC 9728 §3.3: the
+/// identical resource): the server's own URL (no query or fragment; a trailing slash aside),
+/// or its origin, which names every resource there (a root-level document).
 pub fn resource_matches(server: &Url, resource: &str) -> bool {
     let Ok(r) = Url::parse(resource) else {
         return false;
@@ -118,12 +122,14 @@ pub fn resource_matches(server: &Url, resource: &str) -> bool {
         || r.host_str().map(str::to_ascii_lowercase)
             != server.host_str().map(str::to_ascii_lowercase)
         || r.port_or_known_default() != server.port_or_known_default()
+        || r.query().is_some()
+        || r.fragment().is_some()
+        || !r.username().is_empty()
     {
         return false;
     }
     let rp = r.path().trim_end_matches('/');
-    let sp = server.path().trim_end_matches('/');
-    rp.is_empty() || sp == rp || sp.starts_with(&format!("{rp}/"))
+    rp.is_empty() || rp == server.path().trim_end_matches('/')
 }
 
 /// The well-known protected resource metadata URLs for `server`, most specific first.
@@ -437,6 +443,34 @@ mod tests {
         assert!(!resource_matches(&s, "https://other.com/mcp"));
         assert!(!resource_matches(&s, "http://ex.com/mcp"));
         assert!(!resource_matches(&s, "https://ex.com/mcp/other"));
+    }
+
+    #[test]
+    fn sec_resource_must_be_identical_not_a_prefix() {
+        let s = u("https://ex.com/api/mcp");
+        assert!(resource_matches(&s, "https://ex.com/api/mcp"));
+        assert!(resource_matches(&s, "https://ex.com/api/mcp/"));
+        assert!(resource_matches(&s, "https://ex.com"));
+        // A resource naming a parent path protects more than this server: refused.
+        assert!(!resource_matches(&s, "https://ex.com/api"));
+        assert!(!resource_matches(&s, "https://ex.com/api/mcp?tenant=x"));
+        assert!(!resource_matches(&s, "https://user@ex.com/api/mcp"));
+    }
+
+    #[test]
+    fn sec_userinfo_never_reaches_the_resource_or_the_key() {
+        let s = u("https://alice:pa55@ex.com/mcp?api_key=SECRET1");
+        assert_eq!(canonical_resource(&s), "https://ex.com/mcp");
+        let key = crate::oauth::stored::key_for(&s);
+        assert!(key.starts_with("https://ex.com/mcp?sha256="), "{key}");
+        assert!(!key.contains("alice") && !key.contains("pa55") && !key.contains("SECRET1"));
+        // Servers that differ by their query get their own entries.
+        let other = crate::oauth::stored::key_for(&u("https://ex.com/mcp?api_key=SECRET2"));
+        assert_ne!(key, other);
+        assert_eq!(
+            crate::oauth::stored::key_for(&u("https://ex.com/mcp")),
+            "https://ex.com/mcp"
+        );
     }
 
     #[test]

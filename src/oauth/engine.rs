@@ -112,8 +112,14 @@ impl OAuthEngine {
         let http = OAuthHttp::new(
             settings.oauth_client(cfg.http_timeout)?,
             cfg.max_response_bytes,
+            server,
         );
         Ok(Self::new(cfg, server.clone(), http)?)
+    }
+
+    /// The MCP server this engine authorizes requests to.
+    pub fn server(&self) -> &Url {
+        &self.server
     }
 
     /// The store in use (for status displays).
@@ -177,6 +183,15 @@ impl OAuthEngine {
 
     /// The token for the next request, refreshing first when it is about to expire.
     async fn token_headers(&self, request: RequestInfo<'_>) -> Result<AuthHeaders, OAuthError> {
+        // The tokens are for this server: never for a request elsewhere (an engine attached
+        // to another client, a redirect).
+        if request.url.origin() != self.server.origin() {
+            return Err(OAuthError::Config(format!(
+                "this OAuth engine is for {} and does not authorize requests to {}",
+                crate::redact::redact_url(&self.server),
+                crate::redact::redact_url(request.url)
+            )));
+        }
         self.creds.ensure_loaded();
         let margin = self.cfg.refresh_margin.as_secs();
         let expiring = self

@@ -17,6 +17,9 @@ pub struct OAuthHttp {
     client: HttpClient,
     /// Largest accepted response body.
     pub max_body: usize,
+    /// Whether OAuth requests may go to loopback addresses: only when the MCP server is on
+    /// one itself (else a remote server could make the client POST to local services).
+    loopback_ok: bool,
 }
 
 /// What a metadata GET found.
@@ -28,8 +31,8 @@ pub enum Fetched {
     Missing(u16),
 }
 
-/// A response read whole.
-#[derive(Debug)]
+/// A response read whole. Its `Debug` shows the status and the body's size only: a token
+/// response's body holds tokens.
 pub struct Reply {
     /// The HTTP status.
     pub status: u16,
@@ -37,6 +40,15 @@ pub struct Reply {
     pub headers: HeaderMap,
     /// The body.
     pub body: bytes::Bytes,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Reply {
@@ -83,9 +95,25 @@ pub fn endpoint(raw: &str, what: &str) -> Result<Url, OAuthError> {
 }
 
 impl OAuthHttp {
-    /// A client for OAuth requests sharing the MCP client's TLS and proxy settings.
-    pub fn new(client: HttpClient, max_body: usize) -> Self {
-        OAuthHttp { client, max_body }
+    /// A client for the OAuth requests of the MCP server at `server`, sharing the MCP
+    /// client's TLS and proxy settings.
+    pub fn new(client: HttpClient, max_body: usize, server: &Url) -> Self {
+        OAuthHttp {
+            client,
+            max_body,
+            loopback_ok: is_loopback_host(server),
+        }
+    }
+
+    /// Refuse a URL OAuth traffic may not go to: not HTTPS (loopback aside), or on loopback
+    /// when the MCP server is not.
+    fn check(&self, url: &Url) -> Result<(), OAuthError> {
+        if !is_secure_or_loopback(url) || (is_loopback_host(url) && !self.loopback_ok) {
+            return Err(OAuthError::InsecureEndpoint {
+                url: redact_url(url),
+            });
+        }
+        Ok(())
     }
 
     /// The reqwest client for requests sent now (built without redirects).
@@ -100,11 +128,7 @@ impl OAuthHttp {
     /// GET a JSON document: the document (2xx), or the status answered instead (the caller
     /// decides what a 404 or a 503 means where it asks).
     pub async fn get_json(&self, url: &Url, what: &str) -> Result<Fetched, OAuthError> {
-        if !is_secure_or_loopback(url) {
-            return Err(OAuthError::InsecureEndpoint {
-                url: redact_url(url),
-            });
-        }
+        self.check(url)?;
         let mut h = HeaderMap::new();
         h.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let reply = self
@@ -128,11 +152,7 @@ impl OAuthHttp {
         headers: HeaderMap,
         what: &str,
     ) -> Result<Reply, OAuthError> {
-        if !is_secure_or_loopback(url) {
-            return Err(OAuthError::InsecureEndpoint {
-                url: redact_url(url),
-            });
-        }
+        self.check(url)?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form.iter().copied())
             .finish();
@@ -153,11 +173,7 @@ impl OAuthHttp {
         body: &Value,
         what: &str,
     ) -> Result<Reply, OAuthError> {
-        if !is_secure_or_loopback(url) {
-            return Err(OAuthError::InsecureEndpoint {
-                url: redact_url(url),
-            });
-        }
+        self.check(url)?;
         let req = self
             .client(what, url)?
             .post(url.clone())
@@ -191,5 +207,66 @@ impl OAuthHttp {
             headers,
             body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http_for(server: &str) -> OAuthHttp {
+        let settings = crate::http_client::HttpSettings {
+            connect_timeout: std::time::Duration::from_secs(1),
+            ..Default::default()
+        };
+        let client = settings
+            .oauth_client(std::time::Duration::from_secs(1))
+            .unwrap();
+        OAuthHttp::new(client, 1 << 20, &Url::parse(server).unwrap())
+    }
+
+    #[tokio::test]
+    async fn sec_loopback_oauth_endpoints_only_for_a_loopback_server() {
+        let remote = http_for("https://mcp.example.com/mcp");
+        for local in [
+            "http://127.0.0.1:9/token",
+            "https://localhost:9/token",
+            "http://[::1]:9/token",
+        ] {
+            let url = Url::parse(local).unwrap();
+            let e = remote
+                .post_form(&url, &[], HeaderMap::new(), "token request")
+                .await
+                .expect_err(local);
+            assert!(
+                matches!(e, OAuthError::InsecureEndpoint { .. }),
+                "{local}: {e:?}"
+            );
+            let e = remote.get_json(&url, "metadata").await.expect_err(local);
+            assert!(
+                matches!(e, OAuthError::InsecureEndpoint { .. }),
+                "{local}: {e:?}"
+            );
+        }
+        // A server on loopback may use an authorization server there (nothing listens on
+        // port 9: the request is made, and fails to connect).
+        let local = http_for("http://127.0.0.1:8000/mcp");
+        let e = local
+            .get_json(&Url::parse("http://127.0.0.1:9/m").unwrap(), "metadata")
+            .await
+            .expect_err("nothing listens");
+        assert!(matches!(e, OAuthError::Network { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn sec_reply_debug_shows_no_body() {
+        let r = Reply {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: bytes::Bytes::from_static(br#"{"access_token":"SECRETTOK","refresh_token":"R"}"#),
+        };
+        let d = format!("{r:?}");
+        assert!(!d.contains("SECRETTOK"), "{d}");
+        assert!(d.contains("200"), "{d}");
     }
 }

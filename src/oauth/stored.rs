@@ -114,9 +114,19 @@ pub struct StoredTokens {
     pub dpop_key: Option<crate::secret::Secret>,
 }
 
-/// The key of a server's entry: its URL without query or fragment.
+/// The key of a server's entry: its resource identifier (no user name, password, query or
+/// fragment), plus, when the URL has a query, `?` and a digest of it: servers that differ
+/// only by their query get their own entries, and a secret in a query never lands in a key.
 pub fn key_for(server: &url::Url) -> String {
-    crate::oauth::discovery::canonical_resource(server)
+    let mut key = crate::oauth::discovery::canonical_resource(server);
+    if let Some(q) = server.query().filter(|q| !q.is_empty()) {
+        let d = ring::digest::digest(&ring::digest::SHA256, q.as_bytes());
+        key.push_str("?sha256=");
+        for b in &d.as_ref()[..8] {
+            key.push_str(&format!("{b:02x}"));
+        }
+    }
+    key
 }
 
 /// Decode an entry; anything unreadable is `None` (with a log line saying why).

@@ -41,7 +41,7 @@ impl TokenSet {
     /// Whether the access token expires within `margin_secs` (or has expired).
     pub fn expires_within(&self, margin_secs: u64) -> bool {
         self.expires_at
-            .is_some_and(|at| now_secs() + margin_secs >= at)
+            .is_some_and(|at| now_secs().saturating_add(margin_secs) >= at)
     }
 
     /// Whether it is time to refresh: within `margin_secs` of expiry, the margin capped at a
@@ -252,6 +252,25 @@ pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet
     }
 }
 
+/// The longest lifetime taken from an `expires_in`: a larger one is capped (a year), so a
+/// hostile or broken value can neither overflow the expiry time nor keep a token for ever.
+pub const MAX_EXPIRES_IN: u64 = 365 * 24 * 3600;
+
+/// An `expires_in` (or any lifetime in seconds) as servers really send it: a number, possibly
+/// fractional (rounded down), or a string holding one; negative means already expired (0);
+/// capped at [`MAX_EXPIRES_IN`]. `None` when absent or unreadable.
+pub fn lifetime_secs(v: &serde_json::Value) -> Option<u64> {
+    let secs = match v {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if !secs.is_finite() {
+        return None;
+    }
+    Some((secs.max(0.0) as u64).min(MAX_EXPIRES_IN))
+}
+
 /// The error an OAuth endpoint's failure reply stands for.
 pub fn error_from_reply(what: &str, status: u16, body: &[u8]) -> OAuthError {
     match serde_json::from_slice::<ErrorResponse>(body) {
@@ -285,16 +304,12 @@ fn token_set(t: TokenResponse, requested: &[String], what: &str) -> Result<Token
             reason: "empty access_token".into(),
         });
     }
-    let expires_in = match t.expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_u64(),
-        Some(serde_json::Value::String(s)) => s.parse().ok(),
-        _ => None,
-    };
+    let expires_in = t.expires_in.as_ref().and_then(lifetime_secs);
     Ok(TokenSet {
         access_token: Secret::new(t.access_token),
         token_type,
         refresh_token: t.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
-        expires_at: expires_in.map(|s| now_secs() + s),
+        expires_at: expires_in.map(|s| now_secs().saturating_add(s)),
         lifetime_secs: expires_in,
         scopes: match t.scope {
             Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
@@ -306,6 +321,33 @@ fn token_set(t: TokenResponse, requested: &[String], what: &str) -> Result<Token
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sec_expires_in_saturates_and_is_capped() {
+        use serde_json::json;
+        assert_eq!(lifetime_secs(&json!(3600)), Some(3600));
+        assert_eq!(lifetime_secs(&json!("3600")), Some(3600));
+        assert_eq!(lifetime_secs(&json!(3600.9)), Some(3600));
+        assert_eq!(lifetime_secs(&json!(-5)), Some(0));
+        assert_eq!(lifetime_secs(&json!(u64::MAX)), Some(MAX_EXPIRES_IN));
+        assert_eq!(lifetime_secs(&json!(1e300)), Some(MAX_EXPIRES_IN));
+        assert_eq!(lifetime_secs(&json!("soon")), None);
+        assert_eq!(lifetime_secs(&json!(null)), None);
+        let t = token_set(
+            TokenResponse {
+                access_token: "a".into(),
+                token_type: Some("bearer".into()),
+                expires_in: Some(json!(u64::MAX)),
+                refresh_token: None,
+                scope: None,
+            },
+            &[],
+            "token request",
+        )
+        .expect("a token set");
+        let at = t.expires_at.expect("an expiry");
+        assert!(at <= now_secs() + MAX_EXPIRES_IN && at > now_secs(), "{at}");
+    }
 
     #[test]
     fn token_sets_track_absolute_expiry_and_hide_secrets() {
