@@ -5,6 +5,8 @@ mod common;
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+
 use common::oauth::*;
 use mcp_client::oauth::{OAuthEngine, OAuthError};
 use mcp_test_server::{AuthOptions, PreRegistered};
@@ -360,6 +362,92 @@ async fn sec_engine_for_one_server_is_refused_for_another() {
                 .all(|r| r.header("authorization").is_none()),
             "a token of one server went to another"
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_rotated_client_secret_replaces_the_stored_one() {
+    within(async {
+        let server = with_client("cid", "secret-1").await;
+        let store = shared_store();
+        let first = connect_oauth(
+            &server,
+            with_store(cfg().client("cid", Some("secret-1")), &store),
+        )
+        .await
+        .expect("connect");
+        echo(&first).await.expect("signed in");
+        drop(first);
+
+        // The secret is rotated on both sides; the stored access token has expired.
+        server.rotate_client_secret("cid", "secret-2");
+        server.expire_access_tokens();
+        server.clear_requests();
+        let mut c = with_store(cfg().client("cid", Some("secret-2")), &store);
+        c.interactive = false;
+        let second = connect_oauth(&server, c)
+            .await
+            .expect("connect with the new secret");
+        echo(&second).await.expect("refreshed with the new secret");
+        let reqs = server.requests();
+        let refreshes = token_requests(&reqs, "refresh_token");
+        assert!(!refreshes.is_empty(), "no refresh was made");
+        let old = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("cid:secret-1")
+        );
+        assert!(
+            at(&reqs, "/token")
+                .iter()
+                .all(|r| r.header("authorization") != Some(old.as_str())),
+            "the rotated-out secret was sent again"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_tokens_of_a_client_no_longer_configured_are_not_used() {
+    within(async {
+        let server = auth_server(AuthOptions {
+            pre_registered: vec![
+                PreRegistered::confidential("cid-a", "sa", "client_secret_basic"),
+                PreRegistered::confidential("cid-b", "sb", "client_secret_basic"),
+            ],
+            ..Default::default()
+        })
+        .await;
+        let store = shared_store();
+        let a = connect_oauth(
+            &server,
+            with_store(cfg().client("cid-a", Some("sa")), &store),
+        )
+        .await
+        .expect("connect as a");
+        echo(&a).await.expect("a");
+        drop(a);
+        server.expire_access_tokens();
+        server.clear_requests();
+        let b = connect_oauth(
+            &server,
+            with_store(cfg().client("cid-b", Some("sb")), &store),
+        )
+        .await
+        .expect("connect as b");
+        echo(&b).await.expect("b");
+        let reqs = server.requests();
+        assert!(
+            token_requests(&reqs, "refresh_token").is_empty(),
+            "client a's refresh token was used for client b"
+        );
+        let codes = token_requests(&reqs, "authorization_code");
+        assert_eq!(codes.len(), 1, "b signs in afresh");
+        let b_auth = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("cid-b:sb")
+        );
+        assert_eq!(codes[0].header("authorization"), Some(b_auth.as_str()));
     })
     .await;
 }

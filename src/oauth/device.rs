@@ -180,6 +180,7 @@ pub async fn run(f: DeviceFlow<'_>) -> Result<TokenSet, OAuthError> {
                 dpop: f.dpop,
                 requested_scopes: f.scopes,
                 what: "device token request",
+                advertised: f.meta.token_endpoint_auth_methods_supported.as_deref(),
             },
         )
         .await;

@@ -238,6 +238,7 @@ impl OAuthEngine {
             return Err(OAuthError::InteractionRequired("nothing to refresh".into()));
         };
         self.check_issuer_binding(&meta.issuer)?;
+        let reg = self.registration_for_refresh(reg, &meta)?;
         let Some(rt) = tokens.refresh_token.clone() else {
             return Err(OAuthError::InteractionRequired("no refresh token".into()));
         };
@@ -456,6 +457,7 @@ impl OAuthEngine {
         self.check_issuer_binding(&meta.issuer)?;
         if let Some(r) = existing {
             if r.issuer == meta.issuer
+                && r.fits(&self.cfg.registration)
                 && !r.expired()
                 && (r.redirect_uris.iter().any(|u| u == redirect_uri.as_str())
                     || r.kind != "dynamic")
@@ -469,6 +471,42 @@ impl OAuthEngine {
         self.creds.held().registration = Some(reg.clone());
         self.creds.persist();
         Ok(reg)
+    }
+
+    /// The registration to refresh with: the stored one while it fits the configuration; the
+    /// configured client when only its secret or method changed (the refresh token still
+    /// belongs to that client id); otherwise the tokens belong to a client no longer
+    /// configured, and are dropped.
+    fn registration_for_refresh(
+        &self,
+        reg: Registration,
+        meta: &discovery::AuthServerMetadata,
+    ) -> Result<Registration, OAuthError> {
+        let rc = &self.cfg.registration;
+        if reg.fits(rc) {
+            return Ok(reg);
+        }
+        if reg.kind == "pre-registered" && rc.client_id.as_deref() == Some(reg.client_id.as_str()) {
+            let mut rc = rc.clone();
+            rc.has_private_key = self.grants.has_signing_key();
+            let redirect = reg
+                .redirect_uris
+                .first()
+                .and_then(|u| Url::parse(u).ok())
+                .unwrap_or_else(placeholder_redirect);
+            let fresh = registration::pre_registered(meta, &rc, &reg.client_id, &redirect)?;
+            self.creds.held().registration = Some(fresh.clone());
+            return Ok(fresh);
+        }
+        {
+            let mut h = self.creds.held();
+            h.registration = None;
+            h.forget_tokens();
+        }
+        self.creds.persist();
+        Err(OAuthError::InteractionRequired(
+            "the configured client changed: the stored tokens belong to another one".into(),
+        ))
     }
 
     /// Whether the host gave credentials of its own that must reach only their issuer: a

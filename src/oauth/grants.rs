@@ -124,6 +124,7 @@ impl Grants {
                 dpop: t.dpop.as_deref(),
                 requested_scopes: t.scopes,
                 what,
+                advertised: t.meta.token_endpoint_auth_methods_supported.as_deref(),
             },
         )
         .await
@@ -285,6 +286,7 @@ impl Grants {
                 dpop: None,
                 requested_scopes: t.scopes,
                 what: "token exchange at the identity provider",
+                advertised: None,
             },
         )
         .await?;

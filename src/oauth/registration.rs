@@ -57,6 +57,30 @@ pub struct RegistrationConfig {
 }
 
 impl Registration {
+    /// Whether this registration is still the one the configuration describes: a stored
+    /// pre-registered client must be the configured one with its configured secret and
+    /// method (a rotated secret replaces the stored one); a client ID metadata document must
+    /// still be the configured URL; a dynamic registration stands unless a client is now
+    /// configured.
+    pub fn fits(&self, cfg: &RegistrationConfig) -> bool {
+        match self.kind.as_str() {
+            "pre-registered" => {
+                cfg.client_id.as_deref() == Some(self.client_id.as_str())
+                    && cfg.client_secret.as_ref().map(Secret::expose)
+                        == self.client_secret.as_ref().map(Secret::expose)
+                    && cfg
+                        .auth_method
+                        .as_ref()
+                        .is_none_or(|m| m == &self.auth_method)
+            }
+            "client-metadata-document" => {
+                cfg.client_id.is_none()
+                    && cfg.client_metadata_url.as_deref() == Some(self.client_id.as_str())
+            }
+            _ => cfg.client_id.is_none(),
+        }
+    }
+
     /// Whether the secret has expired.
     pub fn expired(&self) -> bool {
         self.secret_expires_at
@@ -120,7 +144,7 @@ pub async fn register(
 }
 
 /// The configured client, checked against the issuer it was registered with.
-fn pre_registered(
+pub(crate) fn pre_registered(
     meta: &AuthServerMetadata,
     cfg: &RegistrationConfig,
     client_id: &str,

@@ -124,6 +124,28 @@ impl ClientAuth {
     }
 
     /// Add this authentication to a token-endpoint request.
+    /// The other way to present the same secret (Basic and the form body), for servers that
+    /// advertise both but refuse one.
+    fn other_secret_method(&self) -> Option<(ClientAuth, &'static str)> {
+        match self {
+            ClientAuth::SecretBasic { client_id, secret } => Some((
+                ClientAuth::SecretPost {
+                    client_id: client_id.clone(),
+                    secret: secret.clone(),
+                },
+                "client_secret_post",
+            )),
+            ClientAuth::SecretPost { client_id, secret } => Some((
+                ClientAuth::SecretBasic {
+                    client_id: client_id.clone(),
+                    secret: secret.clone(),
+                },
+                "client_secret_basic",
+            )),
+            _ => None,
+        }
+    }
+
     pub(crate) fn apply(
         &self,
         form: &mut Vec<(&'static str, String)>,
@@ -133,6 +155,9 @@ impl ClientAuth {
         match self {
             ClientAuth::None { client_id } => form.push(("client_id", client_id.clone())),
             ClientAuth::SecretBasic { client_id, secret } => {
+                // `client_id` in the body too: RFC 6749 allows it, and some widely deployed
+                // servers refuse a Basic-authenticated request without it.
+                form.push(("client_id", client_id.clone()));
                 // RFC 6749 §2.3.1: both parts form-urlencoded before Base64.
                 let enc = |s: &str| {
                     url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
@@ -215,16 +240,22 @@ pub struct TokenRequest<'a> {
     pub requested_scopes: &'a [String],
     /// Names the step in errors (`token request`, `refresh`, …).
     pub what: &'a str,
+    /// The server's `token_endpoint_auth_methods_supported` (absent: RFC 8414's default,
+    /// `client_secret_basic` alone). When the server answers `invalid_client` to a secret
+    /// sent one advertised way, the other advertised way is tried once.
+    pub advertised: Option<&'a [String]>,
 }
 
 /// Send a token request (retrying once with the server's DPoP nonce when it asks for one)
 /// and read the token set.
 pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet, OAuthError> {
     let mut nonce_retry = false;
+    let mut switched: Option<ClientAuth> = None;
     loop {
+        let auth = switched.as_ref().unwrap_or(req.auth);
         let mut form = req.form.clone();
         let mut headers = HeaderMap::new();
-        req.auth.apply(&mut form, &mut headers, req.issuer)?;
+        auth.apply(&mut form, &mut headers, req.issuer)?;
         if let Some(k) = req.dpop {
             headers.insert(DPOP, k.proof_header("POST", req.endpoint, None)?);
         }
@@ -247,6 +278,19 @@ pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet
         if err.oauth_error() == Some("use_dpop_nonce") && req.dpop.is_some() && !nonce_retry {
             nonce_retry = true;
             continue;
+        }
+        if err.oauth_error() == Some("invalid_client") && switched.is_none() {
+            let advertised = req.advertised.unwrap_or_default();
+            if let Some((other, name)) = req.auth.other_secret_method() {
+                if advertised.iter().any(|m| m == name) {
+                    tracing::info!(
+                        method = name,
+                        "invalid_client: trying the other advertised client authentication"
+                    );
+                    switched = Some(other);
+                    continue;
+                }
+            }
         }
         return Err(err);
     }
@@ -396,7 +440,8 @@ mod tests {
             .decode(v.strip_prefix("Basic ").unwrap())
             .unwrap();
         assert_eq!(String::from_utf8(dec).unwrap(), "id%3A1:s+e%2Fc");
-        assert!(form.is_empty());
+        // The id also in the body (never the secret): some servers require it.
+        assert_eq!(form, vec![("client_id", "id:1".to_owned())]);
         assert!(!format!("{a:?}").contains("s e/c"));
     }
 }

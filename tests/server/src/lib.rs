@@ -45,7 +45,9 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-pub use oauth::{AuthOptions, AuthStats, DpopOptions, IssMode, MetadataStyle, PreRegistered};
+pub use oauth::{
+    AuthOptions, AuthStats, DpopOptions, IssMode, MetadataStyle, PreRegistered, Quirks,
+};
 pub use record::RecordedRequest;
 pub use stdio::serve_stdio;
 
@@ -324,6 +326,16 @@ impl TestServer {
     pub fn name_authorization_server(&self, issuer: &str) {
         if let Some(auth) = &self.shared.auth {
             *lock(&auth.named_issuer) = Some(issuer.to_owned());
+        }
+    }
+
+    /// Gives the known client `client_id` a new secret (the old one stops working). Auth
+    /// on; else a no-op.
+    pub fn rotate_client_secret(&self, client_id: &str, secret: &str) {
+        if let Some(auth) = &self.shared.auth {
+            if let Some(c) = auth.store().clients.get_mut(client_id) {
+                c.secret = Some(secret.to_owned());
+            }
         }
     }
 

@@ -193,6 +193,24 @@ pub struct AuthOptions {
     /// `/authorize` answers with a redirect at once; when false it shows a
     /// consent page whose buttons post to `/authorize/consent`. Default true.
     pub auto_approve: bool,
+    /// Behaviours of real authorization servers that clients must live with. Default none.
+    pub quirks: Quirks,
+}
+
+/// Behaviours seen in widely deployed authorization servers (each off by default).
+#[derive(Debug, Clone, Default)]
+pub struct Quirks {
+    /// A Basic-authenticated token request whose form lacks `client_id` fails with
+    /// `invalid_client`.
+    pub basic_needs_client_id_in_body: bool,
+    /// Token requests authenticated this way (`client_secret_basic` or
+    /// `client_secret_post`) fail with `invalid_client` though the method is advertised;
+    /// any other advertised method is accepted for every client.
+    pub refused_auth_method: Option<String>,
+    /// `token_type` spelled this way (e.g. `bearer`) in token responses.
+    pub token_type_spelling: Option<String>,
+    /// `expires_in` sent as a JSON string (`"3600"`).
+    pub expires_in_as_string: bool,
 }
 
 impl Default for AuthOptions {
@@ -224,6 +242,7 @@ impl Default for AuthOptions {
             dpop: DpopOptions::default(),
             revocation: true,
             auto_approve: true,
+            quirks: Quirks::default(),
         }
     }
 }

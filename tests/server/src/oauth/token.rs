@@ -118,6 +118,12 @@ pub(crate) fn authenticate(
                 "client_id differs from the Basic credentials",
             ));
         }
+        if auth.opts.quirks.basic_needs_client_id_in_body && body_id.is_none() {
+            return Err(OAuthError::invalid_client(
+                "client_id is required in the request body",
+                true,
+            ));
+        }
         ("client_secret_basic", id, Some(secret))
     } else if let Some(secret) = body_secret {
         let id = body_id.ok_or_else(|| OAuthError::invalid_client("missing client_id", false))?;
@@ -142,7 +148,14 @@ pub(crate) fn authenticate(
             basic_used,
         ));
     }
-    if client.method != method {
+    let quirk = &auth.opts.quirks.refused_auth_method;
+    if quirk.as_deref() == Some(method) {
+        return Err(OAuthError::invalid_client(
+            format!("{method} is not accepted here after all"),
+            basic_used,
+        ));
+    }
+    if client.method != method && quirk.is_none() {
         return Err(OAuthError::invalid_client(
             format!(
                 "client registered for {}, authenticated with {method}",
@@ -222,10 +235,11 @@ fn mint(
             revoked: false,
         },
     );
+    let q = &auth.opts.quirks;
     let mut v = json!({
         "access_token": access,
-        "token_type": token_type,
-        "expires_in": ttl,
+        "token_type": q.token_type_spelling.as_deref().unwrap_or(token_type),
+        "expires_in": if q.expires_in_as_string { json!(ttl.to_string()) } else { json!(ttl) },
         "scope": scope,
     });
     if refresh {
