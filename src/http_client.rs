@@ -33,11 +33,31 @@ pub struct HttpClientError(pub String);
 /// Which of the library's two kinds of reqwest client.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
-    /// MCP requests: `TCP_NODELAY`, a few redirects followed.
+    /// MCP requests: `TCP_NODELAY`, a few same-origin redirects followed.
     Mcp,
     /// OAuth requests: no redirects (an authorization server's redirect must never carry a
     /// code or a secret elsewhere) and a whole-request timeout.
     OAuth(Duration),
+}
+
+/// How many redirects one MCP request may follow.
+const MAX_REDIRECTS: usize = 5;
+
+/// The redirect policy of MCP requests: a few redirects within the server's origin (a moved
+/// path); never to another origin, which would receive the request's custom headers (API
+/// keys), its session id and its body. The redirect response itself is then the answer.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same && attempt.previous().len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// Everything needed to build one more reqwest client like the first: the TLS configuration
@@ -55,7 +75,8 @@ impl Recipe {
                 reqwest::Client::builder()
                     .tcp_nodelay(true)
                     .pool_idle_timeout(Duration::from_secs(90))
-                    .redirect(reqwest::redirect::Policy::limited(5)),
+                    .redirect(same_origin_redirects())
+                    .referer(false),
                 "HTTP",
             ),
             Kind::OAuth(timeout) => (
@@ -183,8 +204,8 @@ impl HttpClient {
 }
 
 impl HttpSettings {
-    /// The client for MCP requests: one pool per runtime, `TCP_NODELAY`, a few redirects
-    /// followed.
+    /// The client for MCP requests: one pool per runtime, `TCP_NODELAY`, a few same-origin
+    /// redirects followed, no `Referer`.
     pub fn mcp_client(&self) -> Result<HttpClient, HttpClientError> {
         HttpClient::with_recipe(self.recipe(Kind::Mcp)?)
     }

@@ -451,3 +451,144 @@ async fn sec_tokens_of_a_client_no_longer_configured_are_not_used() {
     })
     .await;
 }
+
+// ------------------------------------------------------------------ redirects (finding 5)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_mcp_requests_never_follow_a_redirect_to_another_origin() {
+    use common::{fake_server, FakeBody, FakeReply};
+    within(async {
+        let elsewhere = fake_server(|_, _| FakeReply::not_found()).await;
+        let target = format!("{}/mcp", elsewhere.base);
+        let server = fake_server(move |_, _| FakeReply {
+            status: 307,
+            headers: vec![("Location".into(), target.clone())],
+            body: FakeBody::Bytes(Vec::new()),
+        })
+        .await;
+        let e = common::builder(&server.mcp_url())
+            .header("X-Api-Key", "k-SECRET")
+            .connect()
+            .await
+            .expect_err("a cross-origin redirect is not followed");
+        assert!(
+            elsewhere.paths().is_empty(),
+            "the request (with its API key) went to another origin: {:?}",
+            elsewhere.paths()
+        );
+        assert!(!format!("{e} {e:?}").contains("k-SECRET"), "{e:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_mcp_requests_follow_a_redirect_within_the_origin() {
+    use common::{fake_server, FakeBody, FakeReply};
+    within(async {
+        // The server moved its endpoint to another path of the same origin.
+        let moved = fake_server(|base, req| {
+            if req.path == "/mcp" {
+                FakeReply {
+                    status: 308,
+                    headers: vec![("Location".into(), format!("{base}/v2/mcp"))],
+                    body: FakeBody::Bytes(Vec::new()),
+                }
+            } else {
+                FakeReply::not_found()
+            }
+        })
+        .await;
+        let _ = common::builder(&moved.mcp_url()).connect().await;
+        assert!(
+            moved.paths().iter().any(|p| p == "/v2/mcp"),
+            "the same-origin redirect was not followed: {:?}",
+            moved.paths()
+        );
+    })
+    .await;
+}
+
+// ------------------------------------------------------------------ the stored entry (7, 8)
+
+fn non_interactive(store: &mcp_client::store::Store) -> mcp_client::oauth::OAuthConfig {
+    let mut c = with_store(cfg(), store);
+    c.interactive = false;
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_stale_process_never_overwrites_newer_tokens() {
+    within(async {
+        // A pre-registered client: p1's later sign-in attempt keeps the registration.
+        let server = with_client("cid", "sec").await;
+        let store = shared_store();
+        let cid = |c: mcp_client::oauth::OAuthConfig| c.client("cid", Some("sec"));
+        let p1 = connect_oauth(&server, cid(with_store(cfg(), &store)))
+            .await
+            .expect("p1 signs in");
+        echo(&p1).await.expect("p1");
+        let p2 = connect_oauth(&server, cid(non_interactive(&store)))
+            .await
+            .expect("p2 uses the stored tokens");
+        server.expire_access_tokens();
+        echo(&p2)
+            .await
+            .expect("p2 refreshes (the refresh token rotates)");
+
+        // p1, still holding the rotated-out refresh token, saves for another reason.
+        p1.oauth()
+            .unwrap()
+            .begin_authorization(&Url::parse("http://127.0.0.1:9/cb").unwrap())
+            .await
+            .expect("p1 re-discovers and saves");
+
+        // A third process must find p2's refresh token in the store.
+        server.expire_access_tokens();
+        let p3 = connect_oauth(&server, cid(non_interactive(&store)))
+            .await
+            .expect("p3 connects");
+        echo(&p3)
+            .await
+            .expect("p3 refreshes with the current refresh token");
+        assert_eq!(server.auth_stats().refresh_replays_detected, 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_unusable_newer_tokens_do_not_count_as_a_refresh() {
+    within(async {
+        let server = auth_server(AuthOptions::default()).await;
+        let store = shared_store();
+        let p1 = connect_oauth(&server, with_store(cfg(), &store))
+            .await
+            .expect("sign in");
+        echo(&p1).await.expect("p1");
+        // Another "process" saved a newer entry whose tokens cannot be used here.
+        let key = mcp_client::oauth::stored::key_for(&Url::parse(&server.url()).unwrap());
+        let raw = store.load(&key).unwrap().expect("an entry");
+        let mut v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        v["generation"] = serde_json::json!(99);
+        v["tokens"]["tokens"]["access_token"] = serde_json::json!("someone-elses");
+        v["tokens"]["dpop_key"] = serde_json::json!("!!! not a key");
+        store.save(&key, &v.to_string()).unwrap();
+
+        server.expire_access_tokens();
+        server.clear_requests();
+        echo(&p1)
+            .await
+            .expect("a real refresh happens instead of adopting nothing");
+        assert_eq!(server.auth_stats().token_requests_for("refresh_token"), 1);
+        // The call, its 401, one refresh, the retry: no round with an unchanged token.
+        let calls = server
+            .requests()
+            .into_iter()
+            .filter(|r| r.rpc_method() == Some("tools/call"))
+            .count();
+        assert_eq!(
+            calls, 2,
+            "a refresh that adopted nothing was taken for a success"
+        );
+    })
+    .await;
+}

@@ -48,6 +48,10 @@ pub(crate) struct Held {
     header: Option<HeaderValue>,
     /// The generation of the stored entry last read or written.
     generation: u64,
+    /// Whether the tokens changed here (new from the authorization server, or dropped) since
+    /// the entry was last read or written: then ours win over a stored entry; otherwise a
+    /// newer stored entry's tokens win over ours.
+    tokens_changed: bool,
 }
 
 impl Held {
@@ -65,6 +69,7 @@ impl Held {
     pub fn forget_tokens(&mut self) {
         self.tokens = None;
         self.header = None;
+        self.tokens_changed = true;
     }
 
     /// Keep `tokens`, granted by `issuer`.
@@ -72,6 +77,7 @@ impl Held {
         self.header = Some(authorization_value(&tokens)?);
         self.tokens = Some(tokens);
         self.tokens_issuer = issuer;
+        self.tokens_changed = true;
         Ok(())
     }
 }
@@ -261,7 +267,9 @@ impl Credentials {
             return;
         }
         match self.read_stored() {
-            Some(c) => self.adopt(c, true),
+            Some(c) => {
+                self.adopt(c, true);
+            }
             None => tracing::debug!(server = %self.key, "no stored credential"),
         }
     }
@@ -286,7 +294,7 @@ impl Credentials {
 
     /// Take a stored entry's state. With `all`, metadata and registrations too (start-up);
     /// otherwise only its tokens (another process refreshed).
-    pub(crate) fn adopt(&self, c: StoredCredential, all: bool) {
+    pub(crate) fn adopt(&self, c: StoredCredential, all: bool) -> bool {
         let mut h = self.held();
         if all {
             h.resource = c.resource.clone();
@@ -301,20 +309,36 @@ impl Credentials {
             h.bound_issuer = c.bound_issuer;
         }
         h.generation = h.generation.max(c.generation);
-        let Some(t) = c.tokens else { return };
+        let Some(t) = c.tokens else { return false };
         // Tokens from another issuer than the one in use are not ours to send.
         if h.issuer() != Some(t.issuer.as_str()) {
-            return;
+            tracing::info!("the stored tokens are from another issuer; not using them");
+            return false;
         }
+        let mut key = None;
         if let Some(k) = &t.dpop_key {
             let decoded = base64::engine::general_purpose::STANDARD.decode(k.expose());
             match decoded.ok().and_then(|b| DpopKey::from_pkcs8(&b).ok()) {
-                Some(key) => *lock(&self.dpop) = Some(Arc::new(key)),
-                None => return, // a bound token without its key is useless
+                Some(k) => key = Some(Arc::new(k)),
+                None => {
+                    // A bound token without its key is useless.
+                    tracing::warn!("the stored DPoP key is unreadable; not using its tokens");
+                    return false;
+                }
             }
         }
-        if let Err(e) = h.keep_tokens(t.tokens, Some(t.issuer)) {
-            tracing::warn!(error = %e, "stored token unusable");
+        match h.keep_tokens(t.tokens, Some(t.issuer)) {
+            Ok(()) => {
+                h.tokens_changed = false;
+                if key.is_some() {
+                    *lock(&self.dpop) = key;
+                }
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "stored token unusable");
+                false
+            }
         }
     }
 
@@ -324,14 +348,26 @@ impl Credentials {
         let Some(c) = self.read_stored() else {
             return false;
         };
-        let ours = self.held().tokens.as_ref().map(|t| t.access_token.clone());
+        let (ours, generation) = {
+            let h = self.held();
+            (
+                h.tokens.as_ref().map(|t| t.access_token.clone()),
+                h.generation,
+            )
+        };
+        // Only a newer entry (a later generation) with other, still fresh tokens: an older
+        // one must never replace what this process holds.
         let theirs = c.tokens.as_ref().filter(|t| {
-            Some(&t.tokens.access_token) != ours.as_ref() && !t.tokens.due_for_refresh(margin_secs)
+            c.generation > generation
+                && Some(&t.tokens.access_token) != ours.as_ref()
+                && !t.tokens.due_for_refresh(margin_secs)
         });
         let Some(expires_at) = theirs.map(|t| t.tokens.expires_at) else {
             return false;
         };
-        self.adopt(c, false);
+        if !self.adopt(c, false) {
+            return false;
+        }
         tracing::debug!("adopted a token another process refreshed");
         self.events.emit(AuthEvent::TokenAdopted {
             server: self.key.clone(),
@@ -360,6 +396,24 @@ impl Credentials {
     /// Write the current state to the store (failures are logged, never fatal: the session
     /// goes on with the credentials in memory).
     pub(crate) fn persist(&self) {
+        // Another process may have written since this one last read or wrote the entry:
+        // unless our tokens changed since, its tokens are newer than ours (a rotated refresh
+        // token must not be overwritten with the one it replaced). Take them, then write
+        // with a generation past both.
+        if let Some(stored) = self.read_stored() {
+            let (behind, unchanged) = {
+                let h = self.held();
+                (stored.generation > h.generation, !h.tokens_changed)
+            };
+            if behind {
+                if unchanged && stored.tokens.is_some() {
+                    self.adopt(stored, false);
+                } else {
+                    let mut h = self.held();
+                    h.generation = h.generation.max(stored.generation);
+                }
+            }
+        }
         let cred = self.snapshot();
         match serde_json::to_string(&cred) {
             Ok(raw) => match self.opened().store.save(&self.key, &raw) {
@@ -376,6 +430,7 @@ impl Credentials {
     fn snapshot(&self) -> StoredCredential {
         let mut h = self.held();
         h.generation += 1;
+        h.tokens_changed = false;
         if let Some(r) = h.registration.clone() {
             h.registrations.insert(r.issuer.clone(), r);
         }

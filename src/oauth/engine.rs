@@ -282,16 +282,13 @@ impl OAuthEngine {
             .and_then(|c| c.tokens.as_ref())
             .and_then(|t| t.tokens.refresh_token.as_ref())
             .is_some_and(|s| s != rt);
-        match stored {
-            Some(c) if newer => {
-                self.creds.adopt(c, false);
-                true
-            }
-            _ => {
-                self.creds.drop_tokens();
-                false
+        if let Some(c) = stored.filter(|_| newer) {
+            if self.creds.adopt(c, false) {
+                return true;
             }
         }
+        self.creds.drop_tokens();
+        false
     }
 
     /// Handle a refusal; `Ok(true)`: retry the request.

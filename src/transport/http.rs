@@ -484,7 +484,12 @@ impl HttpShared {
             })?;
             let resp = http.execute(req).await.map_err(|e| self.connect_error(e))?;
             let status = resp.status();
-            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            // A challenge counts only from the server itself (redirects stay on its origin,
+            // but the check keeps that true whatever the policy).
+            let from_server = resp.url().origin() == self.url.origin();
+            if from_server
+                && (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN)
+            {
                 let challenge = Challenge {
                     status: status.as_u16(),
                     www_authenticate: resp
