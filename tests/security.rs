@@ -592,3 +592,83 @@ async fn sec_unusable_newer_tokens_do_not_count_as_a_refresh() {
     })
     .await;
 }
+
+// ------------------------------------------------------------------ shared outcomes (9)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec_failed_sign_in_is_shared_by_waiting_requests() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    within(async {
+        let server = auth_server(AuthOptions::default()).await;
+        let shown = Arc::new(AtomicU32::new(0));
+        let s2 = shown.clone();
+        // The first sign-in goes through; every later one is cancelled by the user, slowly.
+        let presenter = AsyncPresenter::new(move |req| {
+            let n = s2.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    return Ok(Some(location_of(&req.url).await));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                Err(OAuthError::Presenter("the user closed the window".into()))
+            }
+        });
+        let client = connect_oauth(&server, cfg().presenter(presenter))
+            .await
+            .expect("connect");
+        echo(&client).await.expect("signed in");
+        server.revoke_all_tokens();
+        let calls: Vec<_> = (0..8)
+            .map(|_| {
+                let c = client.clone();
+                tokio::spawn(async move { echo(&c).await })
+            })
+            .collect();
+        for c in calls {
+            let r = c.await.expect("join");
+            assert!(r.is_err(), "{r:?}");
+        }
+        assert_eq!(
+            shown.load(Ordering::SeqCst),
+            2,
+            "one sign-in for the first, then one cancelled sign-in shared by all eight"
+        );
+        assert_eq!(
+            server.auth_stats().token_requests_for("refresh_token"),
+            1,
+            "one failed refresh, shared"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_403_is_an_error_without_discovery_or_sign_in() {
+    use common::{fake_server, FakeBody, FakeReply};
+    within(async {
+        // Every request is forbidden outright (no insufficient_scope): nothing to sign in for.
+        let fake = fake_server(|_, _| FakeReply {
+            status: 403,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                (
+                    "WWW-Authenticate".into(),
+                    "Bearer error=\"access_denied\"".into(),
+                ),
+            ],
+            body: FakeBody::Bytes(b"{}".to_vec()),
+        })
+        .await;
+        let e = connect_url(&fake.mcp_url(), cfg())
+            .await
+            .expect_err("forbidden");
+        let paths = fake.paths();
+        assert!(
+            !paths
+                .iter()
+                .any(|p| p.contains("well-known") || p == "/authorize"),
+            "a plain 403 led to discovery or a sign-in: {paths:?} ({e:?})"
+        );
+    })
+    .await;
+}

@@ -24,7 +24,7 @@ use crate::oauth::events::{AuthEvent, Events};
 use crate::oauth::grants::{placeholder_redirect, GrantTarget, Grants};
 use crate::oauth::http::OAuthHttp;
 use crate::oauth::jwt::SigningKey;
-use crate::oauth::policy::{self, ScopeInputs, StepUps, Verdict};
+use crate::oauth::policy::{self, Attempts, ScopeInputs, StepUps, Verdict};
 use crate::oauth::presenter::RedirectListener;
 use crate::oauth::registration::{self, Registration};
 use crate::oauth::token::TokenSet;
@@ -41,6 +41,8 @@ pub struct OAuthEngine {
     pub(super) creds: Credentials,
     pub(super) grants: Grants,
     step_ups: StepUps,
+    /// The last authorization attempt's outcome, shared with the requests that waited.
+    attempts: Attempts,
     /// Scopes of the last authorization request.
     pub(super) requested: Mutex<Vec<String>>,
     /// A pending two-step authorization.
@@ -95,6 +97,7 @@ impl OAuthEngine {
             creds,
             grants,
             step_ups: StepUps::default(),
+            attempts: Attempts::default(),
             requested: Mutex::new(Vec::new()),
             pending: Mutex::new(None),
             flight: tokio::sync::Mutex::new(()),
@@ -201,10 +204,14 @@ impl OAuthEngine {
             .is_some_and(|t| t.refresh_token.is_some() && t.due_for_refresh(margin));
         let header = self.creds.current_header();
         if expiring {
+            let seen = self.attempts.seen();
             let _flight = self.flight.lock().await;
-            // Another task may have refreshed while we waited.
-            if self.creds.current_header() == header {
-                if let Err(e) = self.refresh().await {
+            // Another task may have refreshed (or failed to) while we waited: its outcome
+            // stands for this request too.
+            if self.creds.current_header() == header && self.attempts.failed_since(seen).is_none() {
+                let outcome = self.refresh().await;
+                self.attempts.record(&outcome);
+                if let Err(e) = outcome {
                     tracing::info!(error = %e, "refreshing the access token ahead of expiry failed");
                     // Keep going with the old token; a 401 will lead to a new authorization.
                 }
@@ -301,22 +308,33 @@ impl OAuthEngine {
                 return Ok(true);
             }
         }
+        // A plain 403 (not a scope problem) calls for nothing: no need to wait for the flight.
+        if ch.status == 403 && info.error.as_deref() != Some("insufficient_scope") {
+            return Ok(false);
+        }
+        let seen = self.attempts.seen();
         let _flight = self.flight.lock().await;
+        if let Some(e) = self.attempts.failed_since(seen) {
+            // The attempt this request waited for failed: the same answer, not another try.
+            return Err(e);
+        }
         let current = self.creds.current_header();
-        match policy::decide(
+        let outcome = match policy::decide(
             ch.status,
             &info,
             ch.sent_authorization.as_ref(),
             current.as_ref(),
         ) {
-            Verdict::Retry => Ok(true),
-            Verdict::GiveUp => Ok(false),
-            Verdict::StepUp => self.step_up(&info).await.map(|()| true),
-            Verdict::Reauthorize => self
-                .reauthorize(&info, ch.sent_authorization.is_some())
-                .await
-                .map(|()| true),
-        }
+            Verdict::Retry => return Ok(true),
+            Verdict::GiveUp => return Ok(false),
+            Verdict::StepUp => self.step_up(&info).await,
+            Verdict::Reauthorize => {
+                self.reauthorize(&info, ch.sent_authorization.is_some())
+                    .await
+            }
+        };
+        self.attempts.record(&outcome);
+        outcome.map(|()| true)
     }
 
     /// 403 `insufficient_scope`: authorize again for the union of the scopes.

@@ -47,6 +47,40 @@ pub(crate) fn decide(
     }
 }
 
+/// The outcome of the last authorization attempt (a refresh, a sign-in, a step-up), shared
+/// with the requests that waited for it: when it failed, they fail with its error instead of
+/// each trying again in turn (N sign-ins, N browser windows, N timeouts).
+#[derive(Default)]
+pub(crate) struct Attempts {
+    /// Attempts made so far.
+    made: std::sync::atomic::AtomicU64,
+    /// The last attempt's number and error, when it failed.
+    failed: Mutex<Option<(u64, OAuthError)>>,
+}
+
+impl Attempts {
+    /// How many attempts were made (read before waiting for the single flight).
+    pub(crate) fn seen(&self) -> u64 {
+        self.made.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The error of an attempt made since `seen`, when the last one failed.
+    pub(crate) fn failed_since(&self, seen: u64) -> Option<OAuthError> {
+        let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        match &*failed {
+            Some((n, e)) if *n > seen && *n == self.seen() => Some(e.clone()),
+            _ => None,
+        }
+    }
+
+    /// Record an attempt's outcome.
+    pub(crate) fn record<T>(&self, outcome: &Result<T, OAuthError>) {
+        let n = self.made.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
+        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        *failed = outcome.as_ref().err().map(|e| (n, e.clone()));
+    }
+}
+
 /// Step-up attempts, counted per required scope set (one operation's needs), so a long-lived
 /// client can step up for different operations over time.
 #[derive(Default)]
