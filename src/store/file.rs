@@ -48,6 +48,9 @@ impl FileStore {
     }
 }
 
+/// Create `dir` (0700) if missing, then make sure it is private: a real directory (not a
+/// symlink someone planted), owned by this user, open to nobody else (a looser mode on a
+/// directory of ours is tightened to 0700).
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     let mut b = fs::DirBuilder::new();
     b.recursive(true);
@@ -56,7 +59,70 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
         use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
     }
-    b.create(dir).map_err(|e| io_err(dir, e))
+    b.create(dir).map_err(|e| io_err(dir, e))?;
+    check_private_dir(dir)
+}
+
+#[cfg(unix)]
+fn check_private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let refuse = |why: &str| io_err(dir, format!("refusing to keep credentials here: {why}"));
+    let meta = fs::symlink_metadata(dir).map_err(|e| io_err(dir, e))?;
+    if meta.file_type().is_symlink() {
+        return Err(refuse("it is a symbolic link"));
+    }
+    if !meta.is_dir() {
+        return Err(refuse("it is not a directory"));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(refuse(&format!(
+            "it belongs to user {} (this is user {me})",
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| io_err(dir, format!("cannot make it private (0700): {e}")))?;
+        tracing::info!(dir = %dir.display(), "made the credential directory private (0700)");
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let meta = fs::symlink_metadata(dir).map_err(|e| io_err(dir, e))?;
+    if meta.file_type().is_symlink() || !meta.is_dir() {
+        return Err(io_err(
+            dir,
+            "refusing to keep credentials here: not a plain directory",
+        ));
+    }
+    Ok(())
+}
+
+/// Options that never follow a symbolic link at the final component (`O_NOFOLLOW`).
+fn no_follow(o: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW);
+    }
+    o
+}
+
+/// A temporary file name nobody can guess (so none can be planted in advance).
+fn random_suffix() -> Result<String, StoreError> {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 12];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| StoreError::Io {
+            path: String::new(),
+            reason: "no randomness for a temporary file name".into(),
+        })?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// Take an exclusive advisory lock on `<dir>/<stem>.lock`, waiting for it.
@@ -69,7 +135,9 @@ pub(crate) fn lock_file(dir: &Path, key: &str) -> Result<StoreLock, StoreError> 
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    let f = o.open(&path).map_err(|e| io_err(&path, e))?;
+    let f = no_follow(&mut o)
+        .open(&path)
+        .map_err(|e| io_err(&path, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
@@ -85,7 +153,13 @@ pub(crate) fn lock_file(dir: &Path, key: &str) -> Result<StoreLock, StoreError> 
 impl CredentialStore for FileStore {
     fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
         let path = self.path(key);
-        match fs::read_to_string(&path) {
+        let read = || -> std::io::Result<String> {
+            let mut f = no_follow(OpenOptions::new().read(true)).open(&path)?;
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut f, &mut s)?;
+            Ok(s)
+        };
+        match read() {
             Ok(s) => Ok(Some(s)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_err(&path, e)),
@@ -94,18 +168,19 @@ impl CredentialStore for FileStore {
 
     fn save(&self, key: &str, value: &str) -> Result<(), StoreError> {
         let path = self.path(key);
+        // A fresh, unguessable name, created exclusively and never through a link.
         let tmp = self
             .dir
-            .join(format!(".{}.{}.tmp", file_stem(key), std::process::id()));
+            .join(format!(".{}.{}.tmp", file_stem(key), random_suffix()?));
         let write = || -> std::io::Result<()> {
             let mut o = OpenOptions::new();
-            o.create(true).truncate(true).write(true);
+            o.create_new(true).write(true);
             #[cfg(unix)]
             {
                 use std::os::unix::fs::OpenOptionsExt;
                 o.mode(0o600);
             }
-            let mut f = o.open(&tmp)?;
+            let mut f = no_follow(&mut o).open(&tmp)?;
             f.write_all(value.as_bytes())?;
             f.sync_all()?;
             drop(f);
@@ -195,6 +270,69 @@ mod tests {
         assert_eq!(s.load("k").unwrap(), None);
         let _g = s.lock("k").unwrap();
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sec_file_store_refuses_a_symlinked_or_foreign_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let real = tmpdir("sec-real");
+        let link = tmpdir("sec-link");
+        let _ = fs::remove_dir_all(&real);
+        let _ = fs::remove_file(&link);
+        fs::create_dir_all(&real).unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(
+            matches!(FileStore::new(link.clone()), Err(StoreError::Io { .. })),
+            "a planted symlink was accepted"
+        );
+        // A directory of ours open to others is made private.
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o777)).unwrap();
+        FileStore::new(real.clone()).expect("our own directory");
+        let mode = fs::metadata(&real).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // One that belongs to someone else is refused (only root can set that up here).
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            let c = std::ffi::CString::new(real.to_str().unwrap()).unwrap();
+            // SAFETY: a valid C string path; chown to an unused uid.
+            assert_eq!(unsafe { libc::chown(c.as_ptr(), 4242, 4242) }, 0);
+            assert!(
+                matches!(FileStore::new(real.clone()), Err(StoreError::Io { .. })),
+                "another user's directory was accepted"
+            );
+        }
+        let _ = fs::remove_file(&link);
+        fs::remove_dir_all(&real).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sec_file_store_never_writes_or_reads_through_a_link() {
+        let dir = tmpdir("sec-links");
+        let _ = fs::remove_dir_all(&dir);
+        let s = FileStore::new(dir.clone()).unwrap();
+        let victim = tmpdir("sec-victim");
+        fs::write(&victim, "untouched").unwrap();
+        // The temporary name of the old scheme, planted as a link to the victim.
+        let planted = dir.join(format!(".{}.{}.tmp", file_stem("k"), std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        s.save("k", "{\"a\":1}").unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(s.load("k").unwrap().as_deref(), Some("{\"a\":1}"));
+        // An entry replaced by a link to another file is not read through.
+        fs::remove_file(s.path("k")).unwrap();
+        std::os::unix::fs::symlink(&victim, s.path("k")).unwrap();
+        assert!(matches!(s.load("k"), Err(StoreError::Io { .. })));
+        // Leftover temporary files do not pile up.
+        let tmps = fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count();
+        assert_eq!(tmps, 1, "only the planted link");
+        fs::remove_dir_all(&dir).unwrap();
+        fs::remove_file(&victim).unwrap();
     }
 
     #[test]

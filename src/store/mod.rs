@@ -77,16 +77,29 @@ impl StoreLock {
 /// A shared store.
 pub type Store = Arc<dyn CredentialStore>;
 
-/// The user's state directory for mcp-client (`$XDG_STATE_HOME/mcp-client`, else
-/// `~/.local/state/mcp-client`, else the temp dir).
+/// The user's state directory for mcp-client: `$XDG_STATE_HOME/mcp-client`, else
+/// `~/.local/state/mcp-client`, else (Windows) `%LOCALAPPDATA%\mcp-client`, else a directory
+/// of this user's own in the temp dir (`mcp-client-<uid>`; the file store refuses it unless
+/// it is a private directory this user owns).
 pub fn default_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+    let var = |name: &str| std::env::var_os(name).filter(|d| !d.is_empty());
+    if let Some(d) = var("XDG_STATE_HOME") {
         return PathBuf::from(d).join("mcp-client");
     }
-    if let Some(h) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+    if let Some(h) = var("HOME") {
         return PathBuf::from(h).join(".local/state/mcp-client");
     }
-    std::env::temp_dir().join("mcp-client")
+    if let Some(d) = var("LOCALAPPDATA") {
+        return PathBuf::from(d).join("mcp-client");
+    }
+    #[cfg(unix)]
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let user = unsafe { libc::getuid() }.to_string();
+    #[cfg(not(unix))]
+    let user = var("USERNAME")
+        .map(|u| u.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "user".into());
+    std::env::temp_dir().join(format!("mcp-client-{user}"))
 }
 
 /// Which store to use.
