@@ -80,3 +80,18 @@ pub fn block_on_thread<F: Future>(fut: F) -> std::io::Result<F::Output> {
 pub(crate) fn on_thread_runtime() -> bool {
     ON_THREAD_RT.try_with(Cell::get).unwrap_or(false)
 }
+
+/// Run `f`, which may block for long (a keyring waiting for the user to unlock it, a host's
+/// store callback, a file lock), from async code without stalling other tasks: on a
+/// multi-threaded runtime the worker hands its other tasks over first
+/// (`block_in_place`); on a current-thread runtime (a host thread's own, see
+/// [`block_on_thread`]) or outside any runtime it simply runs, as only that caller waits.
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}

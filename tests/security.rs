@@ -672,3 +672,63 @@ async fn plain_403_is_an_error_without_discovery_or_sign_in() {
     })
     .await;
 }
+
+// ------------------------------------------------------------------ blocking stores (19)
+
+/// A store that takes its time (a keyring waiting for the user to unlock it).
+struct SlowStore(mcp_client::store::MemoryStore);
+
+impl mcp_client::store::CredentialStore for SlowStore {
+    fn load(&self, key: &str) -> Result<Option<String>, mcp_client::store::StoreError> {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        self.0.load(key)
+    }
+    fn save(&self, key: &str, value: &str) -> Result<(), mcp_client::store::StoreError> {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        self.0.save(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), mcp_client::store::StoreError> {
+        self.0.delete(key)
+    }
+    fn name(&self) -> String {
+        "slow".into()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn sec_a_slow_store_does_not_stall_the_runtime() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let server = auth_server(AuthOptions::default()).await;
+    let store: mcp_client::store::Store = Arc::new(SlowStore(Default::default()));
+    // A task that should tick every 10 ms whatever the client does.
+    let worst = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ticker = tokio::spawn({
+        let (worst, stop) = (worst.clone(), stop.clone());
+        async move {
+            let mut last = std::time::Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                let gap = last.elapsed().as_millis() as u64;
+                worst.fetch_max(gap, Ordering::Relaxed);
+                last = std::time::Instant::now();
+            }
+        }
+    });
+    // The client's work runs on the one worker too.
+    let url = server.url();
+    let work = tokio::spawn(async move {
+        let client = connect_url(&url, with_store(cfg(), &store)).await?;
+        echo(&client).await
+    });
+    work.await
+        .expect("join")
+        .expect("signed in through the slow store");
+    stop.store(true, Ordering::Relaxed);
+    ticker.await.expect("ticker");
+    let worst = worst.load(Ordering::Relaxed);
+    assert!(
+        worst < 300,
+        "the store blocked the runtime's only worker for {worst} ms"
+    );
+}

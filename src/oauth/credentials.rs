@@ -276,7 +276,8 @@ impl Credentials {
 
     /// The stored entry, if there is a readable one.
     pub(crate) fn read_stored(&self) -> Option<StoredCredential> {
-        match self.opened().store.load(&self.key) {
+        let store = &self.opened().store;
+        match crate::runtime::blocking(|| store.load(&self.key)) {
             Ok(Some(raw)) => {
                 let c = stored::decode(&self.key, &raw);
                 if c.is_some() {
@@ -416,7 +417,8 @@ impl Credentials {
         }
         let cred = self.snapshot();
         match serde_json::to_string(&cred) {
-            Ok(raw) => match self.opened().store.save(&self.key, &raw) {
+            Ok(raw) => match crate::runtime::blocking(|| self.opened().store.save(&self.key, &raw))
+            {
                 Ok(()) => self.announce(),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot save the credential; it lasts only for this session")
@@ -476,7 +478,7 @@ impl Credentials {
 
     /// Delete the stored entry (failures logged).
     pub(crate) fn delete_stored(&self) {
-        if let Err(e) = self.opened().store.delete(&self.key) {
+        if let Err(e) = crate::runtime::blocking(|| self.opened().store.delete(&self.key)) {
             tracing::warn!(error = %e, "cannot delete the stored credential");
         }
     }

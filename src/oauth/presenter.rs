@@ -302,60 +302,26 @@ impl RedirectListener {
     }
 
     /// Wait for the browser's redirect carrying `state`; other requests (a favicon, a stale
-    /// tab with another state) are answered and ignored.
+    /// tab with another state) are answered and ignored. Connections are served side by side,
+    /// each within its own deadline, so a local process that connects and trickles bytes (or
+    /// says nothing) cannot hold up the browser's request.
     pub async fn wait(&self, state: &str, timeout: Duration) -> Result<Url, OAuthError> {
+        use futures_util::stream::{FuturesUnordered, StreamExt};
         let fut = async {
+            let mut serving = FuturesUnordered::new();
             loop {
-                let Ok((mut sock, _)) = self.listener.accept().await else {
-                    continue;
-                };
-                let mut buf = vec![0u8; 8192];
-                let mut n = 0;
-                // Read the request head (the request line is all we need).
-                while n < buf.len() {
-                    match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf[n..]))
-                        .await
-                    {
-                        Ok(Ok(0)) | Err(_) | Ok(Err(_)) => break,
-                        Ok(Ok(k)) => {
-                            n += k;
-                            if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-                                break;
-                            }
+                tokio::select! {
+                    accepted = self.listener.accept(), if serving.len() < MAX_CONNECTIONS => {
+                        match accepted {
+                            Ok((sock, _)) => serving.push(self.serve(sock, state)),
+                            // Out of descriptors or the like: try again shortly.
+                            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
                         }
                     }
-                }
-                let head = String::from_utf8_lossy(&buf[..n]);
-                let target = head
-                    .lines()
-                    .next()
-                    .and_then(|l| l.strip_prefix("GET "))
-                    .and_then(|l| l.split(' ').next())
-                    .unwrap_or("");
-                let url = self.redirect_uri.join(target).ok();
-                let ours = url.as_ref().is_some_and(|u| {
-                    u.path() == self.redirect_uri.path()
-                        && u.query_pairs().any(|(k, v)| k == "state" && v == state)
-                });
-                let (status, page) = if ours {
-                    ("200 OK", PAGE_OK)
-                } else if url
-                    .as_ref()
-                    .is_some_and(|u| u.path() == self.redirect_uri.path())
-                {
-                    ("400 Bad Request", PAGE_BAD)
-                } else {
-                    ("404 Not Found", "")
-                };
-                let resp = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{page}",
-                    page.len()
-                );
-                let _ = sock.write_all(resp.as_bytes()).await;
-                let _ = sock.shutdown().await;
-                if ours {
-                    if let Some(u) = url {
-                        return u;
+                    Some(done) = serving.next(), if !serving.is_empty() => {
+                        if let Some(url) = done {
+                            return url;
+                        }
                     }
                 }
             }
@@ -366,11 +332,113 @@ impl RedirectListener {
                 secs: timeout.as_secs(),
             })
     }
+
+    /// Answer one connection within [`CONNECTION_DEADLINE`]; the redirect URL when it is the
+    /// one awaited.
+    async fn serve(&self, mut sock: tokio::net::TcpStream, state: &str) -> Option<Url> {
+        let handle = async {
+            let head = read_head(&mut sock).await;
+            let target = head
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("GET "))
+                .and_then(|l| l.split(' ').next())
+                .unwrap_or("");
+            let url = self.redirect_uri.join(target).ok();
+            let on_path = url
+                .as_ref()
+                .is_some_and(|u| u.path() == self.redirect_uri.path());
+            let ours = on_path
+                && url
+                    .as_ref()
+                    .is_some_and(|u| u.query_pairs().any(|(k, v)| k == "state" && v == state));
+            let (status, page) = match (ours, on_path) {
+                (true, _) => ("200 OK", PAGE_OK),
+                (false, true) => ("400 Bad Request", PAGE_BAD),
+                _ => ("404 Not Found", ""),
+            };
+            let resp = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{page}",
+                page.len()
+            );
+            let _ = sock.write_all(resp.as_bytes()).await;
+            let _ = sock.shutdown().await;
+            url.filter(|_| ours)
+        };
+        tokio::time::timeout(CONNECTION_DEADLINE, handle)
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+/// How long one connection to the loopback listener may take, all told.
+const CONNECTION_DEADLINE: Duration = Duration::from_secs(5);
+/// How many connections the listener serves at once.
+const MAX_CONNECTIONS: usize = 32;
+
+/// Read a request head (up to 8 KiB; the request line is all that is used).
+async fn read_head(sock: &mut tokio::net::TcpStream) -> String {
+    let mut buf = vec![0u8; 8192];
+    let mut n = 0;
+    while n < buf.len() {
+        match sock.read(&mut buf[n..]).await {
+            Ok(0) | Err(_) => break,
+            Ok(k) => {
+                n += k;
+                if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+        }
+    }
+    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn sec_loopback_listener_is_not_stalled_by_silent_connections() {
+        let l = RedirectListener::bind(0).await.unwrap();
+        let port = l.redirect_uri().port().unwrap();
+        // Local processes that connect and say nothing, or trickle a byte now and then.
+        let mut idle = Vec::new();
+        for i in 0..4 {
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            if i % 2 == 1 {
+                s.write_all(b"GE").await.unwrap();
+            }
+            idle.push(s);
+        }
+        let started = std::time::Instant::now();
+        let waiter = async { l.wait("s1", Duration::from_secs(20)).await };
+        let browser = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            s.write_all(b"GET /callback?state=s1&code=c HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out).await;
+            out
+        };
+        let (got, page) = tokio::join!(waiter, browser);
+        let got = got.expect("the browser's redirect");
+        assert_eq!(got.query_pairs().find(|(k, _)| k == "code").unwrap().1, "c");
+        assert!(String::from_utf8_lossy(&page).starts_with("HTTP/1.1 200"));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the listener waited on the silent connections: {:?}",
+            started.elapsed()
+        );
+        drop(idle);
+    }
 
     const HOSTILE: &str = "https://evil.example/x?a&calc&b=%SECRET%^|more";
 

@@ -125,8 +125,22 @@ fn random_suffix() -> Result<String, StoreError> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-/// Take an exclusive advisory lock on `<dir>/<stem>.lock`, waiting for it.
+/// How long a process waits for another's lock on an entry (a refresh in progress takes a
+/// token request, bounded by its own timeout): past this the lock is reported as unusable
+/// and the caller goes on without it.
+pub(crate) const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(45);
+
+/// Take an exclusive advisory lock on `<dir>/<stem>.lock`, waiting up to [`LOCK_WAIT`].
 pub(crate) fn lock_file(dir: &Path, key: &str) -> Result<StoreLock, StoreError> {
+    lock_file_within(dir, key, LOCK_WAIT)
+}
+
+/// [`lock_file`] with its own bound on the wait.
+pub(crate) fn lock_file_within(
+    dir: &Path,
+    key: &str,
+    wait: std::time::Duration,
+) -> Result<StoreLock, StoreError> {
     let path = dir.join(format!("{}.lock", file_stem(key)));
     let mut o = OpenOptions::new();
     o.create(true).truncate(false).write(true).read(true);
@@ -141,10 +155,26 @@ pub(crate) fn lock_file(dir: &Path, key: &str) -> Result<StoreLock, StoreError> 
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
-        // SAFETY: flock on a descriptor we own; it is released when `f` is closed.
-        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
-        if rc != 0 {
-            return Err(io_err(&path, std::io::Error::last_os_error()));
+        let deadline = std::time::Instant::now() + wait;
+        let mut pause = std::time::Duration::from_millis(2);
+        loop {
+            // SAFETY: flock on a descriptor we own; it is released when `f` is closed.
+            let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if rc == 0 {
+                break;
+            }
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(io_err(&path, e));
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(io_err(
+                    &path,
+                    format!("another process held the lock for more than {wait:?}"),
+                ));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(100));
         }
     }
     Ok(StoreLock { _file: Some(f) })
@@ -333,6 +363,28 @@ mod tests {
         assert_eq!(tmps, 1, "only the planted link");
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_file(&victim).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sec_file_lock_wait_is_bounded() {
+        let dir = tmpdir("sec-lock");
+        let _ = fs::remove_dir_all(&dir);
+        let s = FileStore::new(dir.clone()).unwrap();
+        let _held = s.lock("k").unwrap();
+        // Another process (another descriptor) waits, but not for ever.
+        let started = std::time::Instant::now();
+        let second = lock_file_within(&dir, "k", std::time::Duration::from_millis(300));
+        assert!(matches!(second, Err(StoreError::Io { .. })));
+        let took = started.elapsed();
+        assert!(
+            took >= std::time::Duration::from_millis(300)
+                && took < std::time::Duration::from_secs(3),
+            "{took:?}"
+        );
+        drop(_held);
+        lock_file_within(&dir, "k", std::time::Duration::from_millis(300)).expect("free again");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

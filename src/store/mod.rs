@@ -40,8 +40,9 @@ pub enum StoreError {
     Custom(String),
 }
 
-/// A store of credentials. Calls are short and blocking (a file, a keyring call); the engine
-/// makes them off the async threads where they could wait on another process.
+/// A store of credentials. Calls block (a file, a keyring that may wait for the user to
+/// unlock it, a host's callback); the engine never makes them on a thread other tasks need
+/// (see `runtime::blocking`), and waits for a lock at most a bounded time.
 pub trait CredentialStore: Send + Sync + 'static {
     /// The raw entry for `key`, if any.
     fn load(&self, key: &str) -> Result<Option<String>, StoreError>;
