@@ -1,7 +1,8 @@
 //! A file store: one JSON file per server under the user's state directory, readable by the
 //! user only (0600 in a 0700 directory), written atomically (write a temporary file, fsync,
 //! rename, fsync the directory) so a crash or a full disk never leaves a half-written entry in
-//! place of a good one. Cross-process locks are advisory `flock`s on a sibling `.lock` file.
+//! place of a good one. Cross-process locks are file locks (std's: `flock` on Unix,
+//! `LockFileEx` on Windows) on a sibling `.lock` file, waited for a bounded time.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -152,30 +153,23 @@ pub(crate) fn lock_file_within(
     let f = no_follow(&mut o)
         .open(&path)
         .map_err(|e| io_err(&path, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::io::AsRawFd;
-        let deadline = std::time::Instant::now() + wait;
-        let mut pause = std::time::Duration::from_millis(2);
-        loop {
-            // SAFETY: flock on a descriptor we own; it is released when `f` is closed.
-            let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            if rc == 0 {
-                break;
-            }
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(io_err(&path, e));
-            }
-            if std::time::Instant::now() >= deadline {
-                return Err(io_err(
-                    &path,
-                    format!("another process held the lock for more than {wait:?}"),
-                ));
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(std::time::Duration::from_millis(100));
+    // std's file lock: `flock` on Unix, `LockFileEx` on Windows; released when `f` closes.
+    let deadline = std::time::Instant::now() + wait;
+    let mut pause = std::time::Duration::from_millis(2);
+    loop {
+        match f.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&path, e)),
         }
+        if std::time::Instant::now() >= deadline {
+            return Err(io_err(
+                &path,
+                format!("another process held the lock for more than {wait:?}"),
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(100));
     }
     Ok(StoreLock { _file: Some(f) })
 }

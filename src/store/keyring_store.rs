@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::chunks::{self, Slots};
 use super::file::{create_private_dir, lock_file};
 use super::{CredentialStore, StoreError, StoreLock};
 
@@ -28,7 +29,18 @@ pub enum KeyringBackend {
 pub struct KeyringStore {
     backend: KeyringBackend,
     lock_dir: PathBuf,
+    /// The longest value one keyring entry takes, in UTF-16 units; longer ones are split
+    /// across entries (see `chunks`).
+    max_len: usize,
 }
+
+/// Credential Manager keeps at most 2,560 bytes per credential, which keyring stores as
+/// UTF-16: a full entry (metadata, registration, tokens, a DPoP key) does not fit in one.
+#[cfg(windows)]
+const PLATFORM_MAX_LEN: usize = 1200;
+/// Other keyrings take entries of any practical size.
+#[cfg(not(windows))]
+const PLATFORM_MAX_LEN: usize = usize::MAX;
 
 fn kerr(e: impl std::fmt::Display) -> StoreError {
     StoreError::Keyring(e.to_string())
@@ -38,7 +50,11 @@ impl KeyringStore {
     /// Open `backend`, checking that it works (a probe entry is written, read and removed),
     /// with locks in `lock_dir`.
     pub fn new(backend: KeyringBackend, lock_dir: PathBuf) -> Result<Self, StoreError> {
-        let s = KeyringStore { backend, lock_dir };
+        let s = KeyringStore {
+            backend,
+            lock_dir,
+            max_len: PLATFORM_MAX_LEN,
+        };
         let probe = format!("probe-{}", std::process::id());
         let e = s.entry(&probe)?;
         e.set_password("probe").map_err(kerr)?;
@@ -102,29 +118,42 @@ impl KeyringStore {
     }
 }
 
-impl CredentialStore for KeyringStore {
-    fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
-        match self.entry(key)?.get_password() {
+impl Slots for KeyringStore {
+    fn get(&self, name: &str) -> Result<Option<String>, StoreError> {
+        match self.entry(name)?.get_password() {
             Ok(s) => Ok(Some(s)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(kerr(e)),
         }
     }
 
+    fn set(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        self.entry(name)?.set_password(value).map_err(kerr)
+    }
+
+    fn remove(&self, name: &str) -> Result<(), StoreError> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(kerr(e)),
+        }
+    }
+}
+
+impl CredentialStore for KeyringStore {
+    fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
+        chunks::load(self, key)
+    }
+
     fn save(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.entry(key)?.set_password(value).map_err(kerr)?;
+        chunks::save(self, key, value, self.max_len)?;
         self.update_index(key, true);
         Ok(())
     }
 
     fn delete(&self, key: &str) -> Result<(), StoreError> {
-        match self.entry(key)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => {
-                self.update_index(key, false);
-                Ok(())
-            }
-            Err(e) => Err(kerr(e)),
-        }
+        chunks::delete(self, key)?;
+        self.update_index(key, false);
+        Ok(())
     }
 
     fn keys(&self) -> Result<Option<Vec<String>>, StoreError> {

@@ -5,6 +5,8 @@
 //! A store only moves text: one entry per key. What an entry holds and how it is read
 //! (`crate::oauth::stored`) is the OAuth engine's business.
 
+mod chunks;
+mod fallback;
 mod file;
 mod keyring_store;
 mod memory;
@@ -187,7 +189,11 @@ impl StoreChoice {
                 default_dir(),
             )?),
             StoreChoice::Auto => match KeyringStore::new(KeyringBackend::Platform, default_dir()) {
-                Ok(k) => Arc::new(k),
+                // The file store behind it, when one can be had (else the keyring alone).
+                Ok(k) => match FileStore::new(default_dir()) {
+                    Ok(f) => Arc::new(fallback::KeyringOrFile::new(Arc::new(k), f)),
+                    Err(_) => Arc::new(k),
+                },
                 Err(e) => {
                     return Ok(OpenedStore {
                         store: Arc::new(FileStore::new(default_dir())?),
