@@ -128,6 +128,21 @@ pub(crate) struct Credentials {
     held: Mutex<Held>,
     dpop: Mutex<Option<Arc<DpopKey>>>,
     events: Events,
+    /// How many holds of the cross-process lock this engine has now (a save made under one
+    /// takes no other: a second `flock` from this process would wait for itself).
+    xlocks: std::sync::atomic::AtomicUsize,
+}
+
+/// The cross-process lock on this server's entry, as this engine holds it.
+pub(crate) struct CrossProcessLock<'a> {
+    _lock: Option<StoreLock>,
+    creds: &'a Credentials,
+}
+
+impl Drop for CrossProcessLock<'_> {
+    fn drop(&mut self) {
+        self.creds.xlocks.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -150,6 +165,7 @@ impl Credentials {
             held: Mutex::new(Held::default()),
             dpop: Mutex::new(dpop),
             events,
+            xlocks: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -397,6 +413,8 @@ impl Credentials {
     /// Write the current state to the store (failures are logged, never fatal: the session
     /// goes on with the credentials in memory).
     pub(crate) fn persist(&self) {
+        // Under the cross-process lock: read, merge, write, with nobody writing in between.
+        let _lock = self.lock_for_save();
         // Another process may have written since this one last read or wrote the entry:
         // unless our tokens changed since, its tokens are newer than ours (a rotated refresh
         // token must not be overwritten with the one it replaced). Take them, then write
@@ -462,17 +480,39 @@ impl Credentials {
     }
 
     /// Take the cross-process lock for this server's entry (off the async threads: it may
-    /// wait for another process's refresh). `None` when it cannot be had.
-    pub(crate) async fn cross_process_lock(&self) -> Option<StoreLock> {
+    /// wait, a bounded time, for another process's refresh). Held without a file lock when
+    /// that cannot be had (said in the log).
+    pub(crate) async fn cross_process_lock(&self) -> CrossProcessLock<'_> {
         let store = self.opened().store.clone();
         let key = self.key.clone();
-        match tokio::task::spawn_blocking(move || store.lock(&key)).await {
+        let file = match tokio::task::spawn_blocking(move || store.lock(&key)).await {
             Ok(Ok(l)) => Some(l),
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "cannot take the credential lock; refreshing without it");
+                tracing::warn!(error = %e, "cannot take the credential lock; going on without it");
                 None
             }
             Err(_) => None,
+        };
+        self.xlocks.fetch_add(1, Ordering::AcqRel);
+        CrossProcessLock {
+            _lock: file,
+            creds: self,
+        }
+    }
+
+    /// The lock for a save: none when this engine already holds it, else taken here (a
+    /// bounded wait; a save goes on without it when it cannot be had).
+    fn lock_for_save(&self) -> Option<StoreLock> {
+        if self.xlocks.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let store = &self.opened().store;
+        match crate::runtime::blocking(|| store.lock(&self.key)) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot take the credential lock to save; saving without it");
+                None
+            }
         }
     }
 
