@@ -2,7 +2,7 @@
  * presenter, a URL callback acting as the browser (loopback listener), a callback handing the
  * redirect back itself, the two-step flow without callbacks, OAuth error fields, a custom
  * store kept in a C array (a second client signs in silently), token refresh, and the
- * authorization event callback. */
+ * authorization event callback, the client issuer binding. */
 #include "harness.h"
 
 static h_server server;
@@ -467,6 +467,24 @@ static void test_enterprise_grant(void) {
     mcp_options_free(o);
 }
 
+/* A pre-registered client bound to another authorization server: never sent to this one. */
+static void test_client_issuer(void) {
+    mcp_options *o = mcp_options_new();
+    mcp_error *err = NULL;
+    CHECK_RC(mcp_options_set_client_issuer(o, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_OK(mcp_options_set_url(o, server.url, NULL), NULL);
+    CHECK_OK(mcp_options_set_store(o, MCP_STORE_KIND_MEMORY, NULL, NULL), NULL);
+    CHECK_OK(mcp_options_set_headless_presenter(o, true, NULL), NULL);
+    CHECK_OK(mcp_options_set_client_id(o, "pre-registered-id", "pre-registered-secret", NULL), NULL);
+    CHECK_OK(mcp_options_set_client_issuer(o, "https://elsewhere.example", NULL), NULL);
+    mcp_client *c = NULL;
+    CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_AUTH, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "https://elsewhere.example"));
+    CHECK(err != NULL && !h_contains(mcp_error_message(err), "pre-registered-secret"));
+    mcp_error_free(err);
+    mcp_options_free(o);
+}
+
 int main(int argc, char **argv) {
     static const char *const args[] = {"--oauth", NULL};
     if (h_server_start(&server, args) != 0) return 2;
@@ -481,6 +499,7 @@ int main(int argc, char **argv) {
         {"auth_events", test_auth_events},
         {"device_code_callback", test_device_code_callback},
         {"enterprise_grant", test_enterprise_grant},
+        {"client_issuer", test_client_issuer},
     };
     int rc = h_run(tests, sizeof tests / sizeof tests[0], argc, argv);
     h_server_stop(&server);
