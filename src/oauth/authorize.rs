@@ -27,6 +27,17 @@ pub struct PendingAuthorization {
     pub scopes: Vec<String>,
 }
 
+/// A begun two-step authorization with everything its completion needs: the code and the
+/// PKCE verifier go to the token endpoint of the server that issued the code, with the
+/// registration it was issued to, even if discovery has since moved on.
+#[derive(Debug)]
+pub(crate) struct TwoStep {
+    pub(crate) auth: PendingAuthorization,
+    pub(crate) meta: AuthServerMetadata,
+    pub(crate) reg: crate::oauth::registration::Registration,
+    pub(crate) resource: String,
+}
+
 impl std::fmt::Debug for PendingAuthorization {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PendingAuthorization")

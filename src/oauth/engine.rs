@@ -16,6 +16,7 @@ use url::Url;
 use crate::auth::{AuthHeaders, AuthProvider, Challenge, RequestInfo};
 use crate::error::{OAuthError, Result};
 use crate::http_client::HttpSettings;
+use crate::oauth::authorize::TwoStep;
 use crate::oauth::challenge::ChallengeInfo;
 use crate::oauth::credentials::{Credentials, OAuthStatus};
 use crate::oauth::discovery;
@@ -28,7 +29,6 @@ use crate::oauth::policy::{self, Attempts, ScopeInputs, StepUps, Verdict};
 use crate::oauth::presenter::RedirectListener;
 use crate::oauth::registration::{self, Registration};
 use crate::oauth::token::TokenSet;
-use crate::oauth::two_step::TwoStep;
 use crate::oauth::{stored, DpopMode, Grant, OAuthConfig};
 
 /// How long before expiry a token is refreshed by default.

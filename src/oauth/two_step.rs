@@ -5,23 +5,10 @@
 use url::Url;
 
 use crate::error::OAuthError;
-use crate::oauth::authorize::{self, PendingAuthorization};
+use crate::oauth::authorize::{self, TwoStep};
 use crate::oauth::challenge::ChallengeInfo;
-use crate::oauth::discovery::AuthServerMetadata;
 use crate::oauth::engine::{lock, OAuthEngine};
 use crate::oauth::grants::GrantTarget;
-use crate::oauth::registration::Registration;
-
-/// A begun two-step authorization with everything its completion needs: the code and the
-/// PKCE verifier go to the token endpoint of the server that issued the code, with the
-/// registration it was issued to, even if discovery has since moved on.
-#[derive(Debug)]
-pub(crate) struct TwoStep {
-    auth: PendingAuthorization,
-    meta: AuthServerMetadata,
-    reg: Registration,
-    resource: String,
-}
 
 impl OAuthEngine {
     /// Step one of the two-step flow for hosts with their own redirect handling: discover,
