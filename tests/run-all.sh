@@ -3,7 +3,8 @@
 #   tests/run-all.sh            everything
 #   tests/run-all.sh --quick    skip the formatting and lint checks
 # Needs: Rust (cargo), Node.js 20+ with npm (for the official MCP conformance suite, installed
-# from the npm registry on first use), and for the C tests gcc, g++, make, pkg-config and
+# from the npm registry on first use), Python 3.9+ with venv (maturin and pytest come from
+# PyPI), and for the C tests gcc, g++, make, pkg-config and
 # valgrind (installed from Debian's packages when missing and running as root, as in CI).
 # CI runs exactly this (.ci/run).
 set -euo pipefail
@@ -33,8 +34,10 @@ fi
 if [ "$QUICK" = 0 ]; then
   step "Formatting (cargo fmt --check)"
   cargo fmt --all -- --check
+  cargo fmt --manifest-path python/Cargo.toml -- --check
   step "Lints (cargo clippy -D warnings)"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
+  CARGO_TARGET_DIR="$ROOT/target/py" cargo clippy --manifest-path python/Cargo.toml --quiet -- -D warnings
 fi
 
 step "Building (debug)"
@@ -45,6 +48,9 @@ cargo test --workspace --quiet 2>&1 | tee "$ROOT/target/rust-tests.log"
 
 step "C ABI: header, C tests (shared, static, ASan+UBSan, valgrind), example"
 tests/c/run.sh
+
+step "Python: build the wheel, install it in a fresh venv, pytest"
+python/run-tests.sh
 
 CLIENT="$ROOT/target/debug/mcp-conformance-client"
 step "Conformance: stable suite (every client scenario)"

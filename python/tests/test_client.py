@@ -1,0 +1,97 @@
+"""The blocking Client against the project's test server (HTTP and stdio)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import mcp_client
+from mcp_client import Client
+
+
+def test_tools_over_http(server_url: str) -> None:
+    with Client(server_url) as c:
+        assert c.protocol_version
+        names = {t["name"] for t in c.list_tools()}
+        assert {"echo", "add", "slow"} <= names
+        r = c.call_tool("add", {"a": 2, "b": 3})
+        assert r["content"][0]["text"] == "5"
+        assert c.call_tool("echo", {"text": "héllo"})["content"][0]["text"] == "héllo"
+        c.ping()
+
+
+def test_resources_prompts_and_generic_call(server_url: str) -> None:
+    with Client(server_url) as c:
+        uris = {r["uri"] for r in c.list_resources()}
+        assert "test://hello" in uris
+        assert c.read_resource("test://hello")["contents"][0]["text"]
+        assert any(p["name"] == "greet" for p in c.list_prompts())
+        msg = c.get_prompt("greet", {"name": "Ada"})["messages"][0]
+        assert "Ada" in msg["content"]["text"]
+        assert "tools" in c.call("tools/list")
+
+
+def test_stdio_server(stdio_command: str) -> None:
+    with Client(command=stdio_command) as c:
+        assert c.call_tool("add", {"a": 1, "b": 1})["content"][0]["text"] == "2"
+
+
+def test_rpc_error_carries_the_servers_fields(server_url: str) -> None:
+    with Client(server_url) as c:
+        with pytest.raises(mcp_client.RpcError) as info:
+            c.call("no/such/method")
+        assert info.value.code == -32601
+        assert isinstance(info.value, mcp_client.McpError)
+
+
+def test_timeout_is_also_the_builtin_timeout(server_url: str) -> None:
+    with Client(server_url) as c:
+        with pytest.raises(TimeoutError):
+            c.call_tool("slow", {"ms": 3000}, timeout=0.2)
+        with pytest.raises(mcp_client.TimeoutError):
+            c.call_tool("slow", {"ms": 3000}, timeout=0.2)
+        # The client is still usable.
+        c.ping()
+
+
+def test_closed_client(server_url: str) -> None:
+    c = Client(server_url)
+    c.close()
+    c.close()  # idempotent
+    with pytest.raises(mcp_client.ClosedError):
+        c.ping()
+
+
+def test_bad_arguments(server_url: str) -> None:
+    with pytest.raises(ValueError):
+        Client()
+    with pytest.raises(mcp_client.InvalidArgumentError):
+        Client("ftp://example.com/mcp")
+    with pytest.raises(mcp_client.TransportError):
+        Client("http://127.0.0.1:9/mcp", timeout=2)
+    with Client(server_url) as c:
+        with pytest.raises(TypeError):
+            c.call_tool("add", [1, 2])  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            c.call_tool("add", {"a": 1}, timeout=-1)
+
+
+def test_threads_share_one_client(server_url: str) -> None:
+    errors: list = []
+    with Client(server_url) as c:
+
+        def work(n: int) -> None:
+            try:
+                for i in range(20):
+                    r = c.call_tool("add", {"a": n, "b": i})
+                    assert r["content"][0]["text"] == str(n + i)
+            except BaseException as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(32)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors, errors[:3]
