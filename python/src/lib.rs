@@ -199,6 +199,22 @@ impl NativeClient {
     }
 }
 
+impl Drop for NativeClient {
+    /// A client Python forgot to close: dropped inside the shared runtime's context (its
+    /// tasks, pools and child process are tokio objects), which also stops a stdio server.
+    fn drop(&mut self) {
+        let core = self
+            .core
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let (Some(c), Ok(rt)) = (core, mcp::runtime::shared()) {
+            let _in_runtime = rt.enter();
+            drop(c);
+        }
+    }
+}
+
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -95,3 +95,15 @@ def test_threads_share_one_client(server_url: str) -> None:
         for t in threads:
             t.join()
     assert not errors, errors[:3]
+
+
+def test_a_forgotten_client_is_dropped_cleanly(stdio_command: str, server_url: str) -> None:
+    import gc
+
+    c = Client(command=stdio_command)
+    assert c.call_tool("echo", {"text": "x"})["content"][0]["text"] == "x"
+    del c
+    gc.collect()
+    h = Client(server_url)
+    del h
+    gc.collect()
