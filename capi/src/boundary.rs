@@ -59,18 +59,15 @@ impl From<mcp::Error> for Failure {
             _ => mcp_result::Internal,
         };
         let mut f = Failure::new(code, e.to_string());
-        match &e {
-            mcp::Error::OAuth(o) => {
-                f.oauth_error = o.oauth_error().map(str::to_owned);
-                f.oauth_error_description = o.oauth_error_description().map(str::to_owned);
-            }
-            mcp::Error::Rpc(r) => {
-                f.rpc_code = Some(r.code);
-                f.rpc_data = r.data.as_ref().map(|d| d.to_string());
-            }
-            mcp::Error::HttpStatus { status, .. } => f.http_status = *status,
-            _ => {}
+        if let Some(o) = e.oauth() {
+            f.oauth_error = o.oauth_error().map(str::to_owned);
+            f.oauth_error_description = o.oauth_error_description().map(str::to_owned);
         }
+        if let Some(r) = e.rpc() {
+            f.rpc_code = Some(r.code);
+            f.rpc_data = r.data.as_ref().map(|d| d.to_string());
+        }
+        f.http_status = e.http_status().unwrap_or(0);
         f
     }
 }

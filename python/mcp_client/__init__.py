@@ -25,19 +25,7 @@ from .errors import (
     TransportError,
 )
 
-__all__ = [
-    "Client",
-    "errors",
-    "McpError",
-    "InvalidArgumentError",
-    "TransportError",
-    "ProtocolError",
-    "RpcError",
-    "AuthError",
-    "TimeoutError",
-    "CancelledError",
-    "ClosedError",
-]
+__all__ = ["Client", "errors", *errors.__all__]
 
 
 class Client:
@@ -89,15 +77,15 @@ class Client:
 
     def list_tools(self, *, timeout: Optional[float] = None) -> List[Dict[str, Any]]:
         """Every tool, following pagination."""
-        return self._list("tools/list", "tools", timeout)
+        return json.loads(self._native.list("tools", timeout))
 
     def list_resources(self, *, timeout: Optional[float] = None) -> List[Dict[str, Any]]:
         """Every resource, following pagination."""
-        return self._list("resources/list", "resources", timeout)
+        return json.loads(self._native.list("resources", timeout))
 
     def list_prompts(self, *, timeout: Optional[float] = None) -> List[Dict[str, Any]]:
         """Every prompt, following pagination."""
-        return self._list("prompts/list", "prompts", timeout)
+        return json.loads(self._native.list("prompts", timeout))
 
     def read_resource(self, uri: str, *, timeout: Optional[float] = None) -> Dict[str, Any]:
         """`resources/read`."""
@@ -119,13 +107,3 @@ class Client:
     def close(self) -> None:
         """End the session; later calls raise ClosedError. Idempotent."""
         self._native.close()
-
-    def _list(self, method: str, key: str, timeout: Optional[float]) -> List[Dict[str, Any]]:
-        out: List[Dict[str, Any]] = []
-        cursor: Optional[str] = None
-        while True:
-            page = self.call(method, {"cursor": cursor} if cursor else None, timeout=timeout)
-            out.extend(page.get(key, []))
-            cursor = page.get("nextCursor")
-            if not cursor:
-                return out

@@ -40,13 +40,12 @@ fn to_py(py: Python<'_>, e: &Error) -> PyErr {
                 exc.setattr("data_json", d.to_string())?;
             }
         }
-        match e {
-            Error::HttpStatus { status, .. } => exc.setattr("http_status", *status)?,
-            Error::OAuth(o) => {
-                exc.setattr("oauth_error", o.oauth_error())?;
-                exc.setattr("oauth_error_description", o.oauth_error_description())?;
-            }
-            _ => {}
+        if let Some(status) = e.http_status() {
+            exc.setattr("http_status", status)?;
+        }
+        if let Some(o) = e.oauth() {
+            exc.setattr("oauth_error", o.oauth_error())?;
+            exc.setattr("oauth_error_description", o.oauth_error_description())?;
         }
         Ok(PyErr::from_value(exc))
     };
@@ -182,6 +181,29 @@ impl NativeClient {
             core.call_tool_raw(&name, &args, opts).await
         })?;
         Ok(out.get().to_owned())
+    }
+
+    /// Every item of `kind` (`tools`, `resources` or `prompts`), pagination followed by the
+    /// core, as a JSON array.
+    #[pyo3(signature = (kind, timeout=None))]
+    fn list(&self, py: Python<'_>, kind: &str, timeout: Option<f64>) -> PyResult<String> {
+        let core = self.core(py)?;
+        let opts = request_options(timeout)?;
+        let items = match kind {
+            "tools" => block(py, false, async move { core.list_tools_with(opts).await })?,
+            "resources" => block(
+                py,
+                false,
+                async move { core.list_resources_with(opts).await },
+            )?,
+            "prompts" => block(py, false, async move { core.list_prompts_with(opts).await })?,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "nothing to list called `{other}`"
+                )))
+            }
+        };
+        serde_json::to_string(&items).map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
     /// The negotiated protocol version.

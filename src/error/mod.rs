@@ -281,6 +281,22 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The HTTP status the server answered with, when that is the error.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::HttpStatus { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The OAuth error (with the server's `error` and `error_description`), when it is one.
+    pub fn oauth(&self) -> Option<&OAuthError> {
+        match self {
+            Error::OAuth(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// The library's result type.
