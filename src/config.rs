@@ -218,6 +218,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Authorize with OAuth through an engine made here for this server, and return it too:
+    /// for hosts that drive the engine themselves (sign in before connecting, the two-step
+    /// flow, status, logout), as the C ABI and the Python package do. Fails for a stdio server.
+    pub fn oauth_with_engine(
+        self,
+        config: OAuthConfig,
+    ) -> Result<(Self, Arc<crate::oauth::OAuthEngine>)> {
+        let ServerTarget::Http(url) = &self.config.target else {
+            return Err(Error::InvalidArgument(
+                "OAuth needs an HTTP server, and this one is a stdio command".into(),
+            ));
+        };
+        let engine = Arc::new(crate::oauth::OAuthEngine::for_server(
+            config,
+            url,
+            &self.config.http_settings(),
+        )?);
+        Ok((self.oauth_engine(engine.clone()), engine))
+    }
+
     /// Choose the auth mode.
     pub fn auth(mut self, auth: AuthMode) -> Self {
         self.config.auth = auth;

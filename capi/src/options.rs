@@ -17,7 +17,7 @@ use super::callbacks::{
 use super::error::{mcp_error, mcp_result};
 use super::foreign::{Foreign, Revoke, Slot};
 use super::registry::Registry;
-use mcp::config::{ClientBuilder, ClientConfig, ServerTarget, StdioCommand};
+use mcp::config::{ClientBuilder, ClientConfig, StdioCommand};
 use mcp::oauth::{EnterpriseGrant, Grant, HeadlessPresenter, OAuthConfig, OAuthEngine};
 use mcp::secret::Secret;
 use mcp::store::StoreChoice;
@@ -345,16 +345,9 @@ impl mcp_options {
                 }
             },
             mcp_auth_mode::Oauth => {
-                let ServerTarget::Http(url) = b.config().target.clone() else {
-                    return Err(Failure::invalid("OAuth needs an HTTP server"));
-                };
                 let cfg = self.oauth_config(&mut slots)?;
-                let engine = Arc::new(OAuthEngine::for_server(
-                    cfg,
-                    &url,
-                    &b.config().http_settings(),
-                )?);
-                b = b.oauth_engine(engine.clone());
+                let (with_oauth, engine) = b.oauth_with_engine(cfg)?;
+                b = with_oauth;
                 oauth = Some(engine);
             }
         }

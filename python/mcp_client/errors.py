@@ -36,7 +36,19 @@ class ProtocolError(McpError):
 
 
 class RpcError(McpError):
-    """The server answered with a JSON-RPC error: `code`, `rpc_message`, `data`."""
+    """The server answered with a JSON-RPC error: `code`, `rpc_message`, `data`.
+
+    A request handler may raise one (`RpcError("no such root", code=-32602)`) to answer the
+    server with that error; any other exception is answered with a generic internal error.
+    """
+
+    def __init__(self, message: str, code: Optional[int] = None, data: Any = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+            self.rpc_message = message
+        if data is not None:
+            self.data_json = json.dumps(data)
 
 
 class AuthError(McpError):

@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod debug;
 mod faults;
 mod http;
 mod legacy;
@@ -190,7 +191,8 @@ fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new()
         .merge(http::routes())
         .merge(legacy::routes())
-        .merge(faults::routes());
+        .merge(faults::routes())
+        .merge(debug::routes());
     if let Some(auth) = &shared.auth {
         router = router.merge(oauth::routes(auth));
     }

@@ -1,0 +1,257 @@
+"""The asyncio client: the same calls as `Client`, as awaitables.
+
+Each call runs on the library's runtime; its outcome comes back to the event loop through one
+pipe per loop (`_Bridge`): the loop is woken once for any number of finished calls. Cancelling
+the awaiting task cancels the call, and the server is told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import weakref
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union, cast
+
+from . import _native
+from ._config import MaybeAwaitable, dumps, make_config
+from .oauth import OAuth
+from .types import AuthStatus, CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, Tool
+
+_bridges: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Bridge]" = weakref.WeakKeyDictionary()
+
+
+class _Bridge:
+    """Settles the futures of one event loop (see the module docs)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        self.native = _native.AsyncBridge(self._write)
+        self._loop = loop
+        loop.add_reader(self._read, self._drain)
+        weakref.finalize(self, _close_pipe, loop, self._read, self._write)
+
+    def _drain(self) -> None:
+        try:
+            os.read(self._read, 4096)
+        except BlockingIOError:
+            pass
+        for fut, ok, value in self.native.drain():
+            if fut.done():
+                continue
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+
+    async def run(self, start: Callable[[asyncio.Future], Any]) -> Any:
+        """Start a call with a fresh future and wait for it; cancelling cancels the call."""
+        fut = self._loop.create_future()
+        pending = start(fut)
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            pending.cancel()
+            raise
+
+
+def _close_pipe(loop: asyncio.AbstractEventLoop, r: int, w: int) -> None:
+    try:
+        if not loop.is_closed():
+            loop.remove_reader(r)
+    except Exception:  # noqa: BLE001 (a loop being torn down)
+        pass
+    os.close(r)
+    os.close(w)
+
+
+def _bridge() -> _Bridge:
+    loop = asyncio.get_running_loop()
+    b = _bridges.get(loop)
+    if b is None:
+        b = _Bridge(loop)
+        _bridges[loop] = b
+    return b
+
+
+class AsyncClient:
+    """An asyncio MCP client. Make it with `await AsyncClient.connect(...)` or
+    `async with AsyncClient(...) as c:`; the arguments are those of `Client`. Handlers and
+    presenters may be coroutine functions: they run on this client's event loop."""
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        *,
+        command: Optional[str] = None,
+        bearer: Optional[str] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        oauth: Optional[OAuth] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        protocol_version: Optional[str] = None,
+        client_name: Optional[str] = None,
+        client_version: Optional[str] = None,
+        ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
+        on_notification: Optional[Callable[[str, Any], MaybeAwaitable]] = None,
+        on_elicitation: Optional[Callable[[Dict[str, Any]], MaybeAwaitable]] = None,
+        on_sampling: Optional[Callable[[Dict[str, Any]], MaybeAwaitable]] = None,
+        on_roots: Optional[Callable[[Dict[str, Any]], MaybeAwaitable]] = None,
+        on_request: Optional[Callable[[str, Dict[str, Any]], MaybeAwaitable]] = None,
+    ) -> None:
+        self._args: Dict[str, Any] = dict(
+            command=command,
+            bearer=bearer,
+            headers=headers,
+            oauth=oauth,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            protocol_version=protocol_version,
+            client_name=client_name,
+            client_version=client_version,
+            ca_file=ca_file,
+            on_notification=on_notification,
+            on_elicitation=on_elicitation,
+            on_sampling=on_sampling,
+            on_roots=on_roots,
+            on_request=on_request,
+        )
+        self._url = url
+        self._timeout = timeout
+        self._native: Optional[_native.NativeClient] = None
+        self._closed = False
+
+    @classmethod
+    async def connect(cls, url: Optional[str] = None, **kwargs: Any) -> "AsyncClient":
+        """Make a client and connect it."""
+        c = cls(url, **kwargs)
+        await c._connect()
+        return c
+
+    async def _connect(self) -> None:
+        if self._native is not None:
+            return
+        b = _bridge()
+        config = make_config(self._url, loop=asyncio.get_running_loop(), **self._args)
+        self._native = await b.run(lambda f: b.native.connect(config, f, self._timeout))
+
+    async def __aenter__(self) -> "AsyncClient":
+        await self._connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _client(self) -> _native.NativeClient:
+        if self._native is None:
+            from .errors import ClosedError
+
+            raise ClosedError("the client is closed" if self._closed else "the client is not connected (await connect())")
+        return self._native
+
+    @property
+    def protocol_version(self) -> str:
+        """The protocol version negotiated with the server."""
+        return self._client().protocol_version()
+
+    @property
+    def server_info(self) -> Dict[str, Any]:
+        """The server's `initialize` result."""
+        return cast(Dict[str, Any], json.loads(self._client().server_info()))
+
+    async def call(
+        self,
+        method: str,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> Any:
+        """Send any request; the result as dicts and lists."""
+        c, b = self._client(), _bridge()
+        text = None if params is None else dumps(dict(params), "params")
+        return json.loads(await b.run(lambda f: b.native.call(c, f, method, text, timeout)))
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> CallToolResult:
+        """Call a tool; its result (a tool's own failure is `isError`, not an exception)."""
+        if arguments is not None and not isinstance(arguments, Mapping):
+            raise TypeError(f"arguments must be a mapping, not {type(arguments).__name__}")
+        c, b = self._client(), _bridge()
+        args = dumps(dict(arguments or {}), "arguments")
+        text = await b.run(lambda f: b.native.call_tool(c, f, name, args, timeout))
+        return cast(CallToolResult, json.loads(text))
+
+    async def _list(self, kind: str, timeout: Optional[float]) -> Any:
+        c, b = self._client(), _bridge()
+        return json.loads(await b.run(lambda f: b.native.list(c, f, kind, timeout)))
+
+    async def list_tools(self, *, timeout: Optional[float] = None) -> List[Tool]:
+        """Every tool, following pagination."""
+        return cast(List[Tool], await self._list("tools", timeout))
+
+    async def list_resources(self, *, timeout: Optional[float] = None) -> List[Resource]:
+        """Every resource, following pagination."""
+        return cast(List[Resource], await self._list("resources", timeout))
+
+    async def list_prompts(self, *, timeout: Optional[float] = None) -> List[Prompt]:
+        """Every prompt, following pagination."""
+        return cast(List[Prompt], await self._list("prompts", timeout))
+
+    async def read_resource(self, uri: str, *, timeout: Optional[float] = None) -> ReadResourceResult:
+        """`resources/read`."""
+        return cast(ReadResourceResult, await self.call("resources/read", {"uri": uri}, timeout=timeout))
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, str]] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> GetPromptResult:
+        """`prompts/get`."""
+        params: Dict[str, Any] = {"name": name}
+        if arguments:
+            params["arguments"] = dict(arguments)
+        return cast(GetPromptResult, await self.call("prompts/get", params, timeout=timeout))
+
+    async def ping(self, *, timeout: Optional[float] = None) -> None:
+        """`ping`."""
+        await self.call("ping", None, timeout=timeout)
+
+    async def authorize(self, *, timeout: Optional[float] = None) -> None:
+        """OAuth: sign in now (see `Client.authorize`)."""
+        c, b = self._client(), _bridge()
+        await b.run(lambda f: b.native.authorize(c, f, timeout))
+
+    async def begin_authorization(self, redirect_uri: str, *, timeout: Optional[float] = None) -> str:
+        """OAuth two-step, begin (see `Client.begin_authorization`)."""
+        c, b = self._client(), _bridge()
+        return cast(str, await b.run(lambda f: b.native.begin_authorization(c, f, redirect_uri, timeout)))
+
+    async def complete_authorization(self, redirect_url: str, *, timeout: Optional[float] = None) -> None:
+        """OAuth two-step, complete."""
+        c, b = self._client(), _bridge()
+        await b.run(lambda f: b.native.complete_authorization(c, f, redirect_url, timeout))
+
+    async def logout(self, *, timeout: Optional[float] = None) -> None:
+        """OAuth: revoke, forget and delete the stored tokens."""
+        c, b = self._client(), _bridge()
+        await b.run(lambda f: b.native.logout(c, f, timeout))
+
+    def auth_status(self) -> AuthStatus:
+        """OAuth: what the client holds now (no secrets)."""
+        return cast(AuthStatus, json.loads(self._client().auth_status()))
+
+    async def close(self) -> None:
+        """End the session; later calls raise ClosedError. Idempotent."""
+        c, self._native, self._closed = self._native, None, True
+        if c is not None:
+            b = _bridge()
+            await b.run(lambda f: b.native.close(c, f))

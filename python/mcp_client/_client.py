@@ -1,0 +1,161 @@
+"""The blocking client."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union, cast
+
+from . import _native
+from ._config import MaybeAwaitable, dumps, make_config
+from .oauth import OAuth
+from .types import AuthStatus, CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, Tool
+
+
+class Client:
+    """A blocking MCP client. Calls release the GIL, so many threads can share one client.
+
+    Give `url` (Streamable HTTP, else the legacy HTTP+SSE transport) or `command` (a stdio
+    server's command line). `timeout` is the default per-call timeout in seconds; each call
+    takes its own too. Close it with `close()` or use it in a `with` block.
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        *,
+        command: Optional[str] = None,
+        bearer: Optional[str] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        oauth: Optional[OAuth] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        protocol_version: Optional[str] = None,
+        client_name: Optional[str] = None,
+        client_version: Optional[str] = None,
+        ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
+        on_notification: Optional[Callable[[str, Any], MaybeAwaitable]] = None,
+        on_elicitation: Optional[Callable[[Dict[str, Any]], MaybeAwaitable]] = None,
+        on_sampling: Optional[Callable[[Dict[str, Any]], MaybeAwaitable]] = None,
+        on_roots: Optional[Callable[[Dict[str, Any]], MaybeAwaitable]] = None,
+        on_request: Optional[Callable[[str, Dict[str, Any]], MaybeAwaitable]] = None,
+    ) -> None:
+        config = make_config(
+            url,
+            command=command,
+            bearer=bearer,
+            headers=headers,
+            oauth=oauth,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            protocol_version=protocol_version,
+            client_name=client_name,
+            client_version=client_version,
+            ca_file=ca_file,
+            on_notification=on_notification,
+            on_elicitation=on_elicitation,
+            on_sampling=on_sampling,
+            on_roots=on_roots,
+            on_request=on_request,
+        )
+        self._native = _native.NativeClient(config, timeout)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def protocol_version(self) -> str:
+        """The protocol version negotiated with the server."""
+        return self._native.protocol_version()
+
+    @property
+    def server_info(self) -> Dict[str, Any]:
+        """The server's `initialize` result (capabilities, serverInfo, instructions)."""
+        return cast(Dict[str, Any], json.loads(self._native.server_info()))
+
+    def call(
+        self,
+        method: str,
+        params: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> Any:
+        """Send any request; the result as dicts and lists."""
+        text = None if params is None else dumps(dict(params), "params")
+        return json.loads(self._native.call(method, text, timeout))
+
+    def call_tool(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> CallToolResult:
+        """Call a tool; its result (a tool's own failure is `isError`, not an exception)."""
+        if arguments is not None and not isinstance(arguments, Mapping):
+            raise TypeError(f"arguments must be a mapping, not {type(arguments).__name__}")
+        args = dumps(dict(arguments or {}), "arguments")
+        return cast(CallToolResult, json.loads(self._native.call_tool(name, args, timeout)))
+
+    def list_tools(self, *, timeout: Optional[float] = None) -> List[Tool]:
+        """Every tool, following pagination."""
+        return cast(List[Tool], json.loads(self._native.list("tools", timeout)))
+
+    def list_resources(self, *, timeout: Optional[float] = None) -> List[Resource]:
+        """Every resource, following pagination."""
+        return cast(List[Resource], json.loads(self._native.list("resources", timeout)))
+
+    def list_prompts(self, *, timeout: Optional[float] = None) -> List[Prompt]:
+        """Every prompt, following pagination."""
+        return cast(List[Prompt], json.loads(self._native.list("prompts", timeout)))
+
+    def read_resource(self, uri: str, *, timeout: Optional[float] = None) -> ReadResourceResult:
+        """`resources/read`."""
+        return cast(ReadResourceResult, self.call("resources/read", {"uri": uri}, timeout=timeout))
+
+    def get_prompt(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, str]] = None,
+        *,
+        timeout: Optional[float] = None,
+    ) -> GetPromptResult:
+        """`prompts/get`."""
+        params: Dict[str, Any] = {"name": name}
+        if arguments:
+            params["arguments"] = dict(arguments)
+        return cast(GetPromptResult, self.call("prompts/get", params, timeout=timeout))
+
+    def ping(self, *, timeout: Optional[float] = None) -> None:
+        """`ping`."""
+        self.call("ping", None, timeout=timeout)
+
+    def authorize(self, *, timeout: Optional[float] = None) -> None:
+        """OAuth: sign in now rather than when the server first asks (quick when a stored or
+        refreshable token will do)."""
+        self._native.authorize(timeout)
+
+    def begin_authorization(self, redirect_uri: str, *, timeout: Optional[float] = None) -> str:
+        """OAuth, for hosts that receive the redirect themselves: the URL to send the user to,
+        who comes back to `redirect_uri`. Then call `complete_authorization`."""
+        return self._native.begin_authorization(redirect_uri, timeout)
+
+    def complete_authorization(self, redirect_url: str, *, timeout: Optional[float] = None) -> None:
+        """OAuth: finish the sign-in with the full URL the browser was redirected to."""
+        self._native.complete_authorization(redirect_url, timeout)
+
+    def logout(self, *, timeout: Optional[float] = None) -> None:
+        """OAuth: revoke the tokens (when the server supports it), forget them and delete the
+        stored entry (locally even when revocation fails; that failure is then raised)."""
+        self._native.logout(timeout)
+
+    def auth_status(self) -> AuthStatus:
+        """OAuth: what the client holds now (no secrets)."""
+        return cast(AuthStatus, json.loads(self._native.auth_status()))
+
+    def close(self) -> None:
+        """End the session; later calls raise ClosedError. Idempotent."""
+        self._native.close()

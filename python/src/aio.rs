@@ -1,0 +1,412 @@
+//! The asyncio bridge: each awaitable call runs on the shared runtime and settles its asyncio
+//! future on the loop's own thread.
+//!
+//! A finished call never takes the GIL on a runtime thread. Its outcome goes into the bridge's
+//! queue, and the first outcome after a drain writes one byte to a pipe the loop watches
+//! (`loop.add_reader`, in `mcp_client/_aio.py`); the loop then drains every outcome queued
+//! meanwhile in one go. Cancelling the awaiting task fires the call's token: the core stops the
+//! request and tells the server (`notifications/cancelled`).
+
+use std::future::Future;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use mcp::{CancellationToken, Client, Error, RequestOptions};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::client::{raw, request_options, url_arg, ListKind, NativeClient, Parts};
+use crate::config::NativeConfig;
+use crate::errors::{to_py, CallbackFailure};
+
+/// What a call ended with.
+enum Outcome {
+    Text(String),
+    Unit,
+    Connected(Arc<Parts>),
+    Failed(Error, Option<CallbackFailure>),
+}
+
+struct Settled {
+    fut: Py<PyAny>,
+    outcome: Outcome,
+}
+
+struct Shared {
+    queue: Mutex<Vec<Settled>>,
+    /// A wake-up byte is in the pipe and the loop has not drained since.
+    armed: AtomicBool,
+    /// The pipe's write end (owned by the Python side, closed after the bridge is done).
+    wake_fd: RawFd,
+}
+
+impl Shared {
+    fn push(&self, fut: Py<PyAny>, outcome: Outcome) {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Settled { fut, outcome });
+        if !self.armed.swap(true, Ordering::AcqRel) {
+            // SAFETY: writing one byte from a live buffer to a descriptor; a full pipe
+            // (EAGAIN) already holds a wake-up.
+            unsafe {
+                libc_write(self.wake_fd);
+            }
+        }
+    }
+}
+
+/// `write(fd, "x", 1)`.
+unsafe fn libc_write(fd: RawFd) {
+    extern "C" {
+        fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+    }
+    let byte = b"x";
+    // SAFETY: the caller's descriptor; one byte from a static buffer.
+    let _ = unsafe { write(fd, byte.as_ptr(), 1) };
+}
+
+/// A call in flight: `cancel()` stops it.
+#[pyclass(frozen, module = "mcp_client._native")]
+pub(crate) struct Pending {
+    token: CancellationToken,
+}
+
+#[pymethods]
+impl Pending {
+    /// Cancel the call (the server is told); its future is left to the caller.
+    fn cancel(&self) {
+        self.token.cancel();
+    }
+}
+
+/// The bridge of one event loop (see the module docs).
+#[pyclass(frozen, module = "mcp_client._native")]
+pub(crate) struct AsyncBridge {
+    shared: Arc<Shared>,
+}
+
+impl AsyncBridge {
+    /// Spawn `work` on the shared runtime; its outcome settles `fut`.
+    fn start<F>(&self, fut: Py<PyAny>, token: CancellationToken, work: F) -> PyResult<Pending>
+    where
+        F: Future<Output = Outcome> + Send + 'static,
+    {
+        let rt = mcp::runtime::shared()
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot start the runtime: {e}")))?;
+        let shared = self.shared.clone();
+        rt.spawn(async move {
+            let outcome = work.await;
+            shared.push(fut, outcome);
+        });
+        Ok(Pending { token })
+    }
+
+    /// A request on `client`, cancellable through the returned handle.
+    fn request<T, F>(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        timeout: Option<f64>,
+        make: impl FnOnce(Client, RequestOptions) -> F,
+        done: fn(T) -> Outcome,
+    ) -> PyResult<Pending>
+    where
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let core = client.parts.client(py)?;
+        let token = CancellationToken::new();
+        let mut opts = request_options(timeout)?;
+        opts.cancel = Some(token.clone());
+        let failure = client.parts.failure.clone();
+        let work = make(core, opts);
+        self.start(fut, token, async move {
+            match work.await {
+                Ok(v) => done(v),
+                Err(e) => Outcome::Failed(e, Some(failure)),
+            }
+        })
+    }
+
+    /// Work of the OAuth engine (bounded and cancellable as a whole).
+    fn oauth<T, F>(
+        &self,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        timeout: Option<f64>,
+        make: impl FnOnce(Arc<mcp::oauth::OAuthEngine>) -> F,
+        done: fn(T) -> Outcome,
+    ) -> PyResult<Pending>
+    where
+        F: Future<Output = Result<T, mcp::OAuthError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let engine = client.parts.oauth()?;
+        let token = CancellationToken::new();
+        let mut opts = request_options(timeout)?;
+        opts.cancel = Some(token.clone());
+        let failure = client.parts.failure.clone();
+        let work = make(engine);
+        self.start(fut, token, async move {
+            let bounded = opts
+                .bound("authorize", async { work.await.map_err(Error::OAuth) })
+                .await;
+            match bounded {
+                Ok(v) => done(v),
+                Err(e) => Outcome::Failed(e, Some(failure)),
+            }
+        })
+    }
+}
+
+fn text(s: String) -> Outcome {
+    Outcome::Text(s)
+}
+
+fn unit(_: ()) -> Outcome {
+    Outcome::Unit
+}
+
+#[pymethods]
+impl AsyncBridge {
+    /// A bridge that wakes its loop by writing to `wake_fd` (a non-blocking pipe).
+    #[new]
+    fn new(wake_fd: RawFd) -> Self {
+        AsyncBridge {
+            shared: Arc::new(Shared {
+                queue: Mutex::new(Vec::new()),
+                armed: AtomicBool::new(false),
+                wake_fd,
+            }),
+        }
+    }
+
+    /// Every outcome queued since the last drain, as `(future, ok, value)` tuples: `value` is
+    /// the result (text, None or a `NativeClient`) or the exception.
+    fn drain<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+        self.shared.armed.store(false, Ordering::Release);
+        let done =
+            std::mem::take(&mut *self.shared.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut out = Vec::with_capacity(done.len());
+        for s in done {
+            let (ok, value): (bool, Py<PyAny>) = match s.outcome {
+                Outcome::Text(t) => (true, t.into_pyobject(py)?.into_any().unbind()),
+                Outcome::Unit => (true, py.None()),
+                Outcome::Connected(parts) => {
+                    (true, Py::new(py, NativeClient { parts })?.into_any())
+                }
+                Outcome::Failed(e, failure) => (
+                    false,
+                    to_py(py, &e, failure.as_ref()).into_value(py).into_any(),
+                ),
+            };
+            out.push(PyTuple::new(py, [s.fut, PyBool(ok).into(py), value])?);
+        }
+        Ok(out)
+    }
+
+    /// Connect with `config`; `fut` gets a `NativeClient`.
+    #[pyo3(signature = (config, fut, timeout=None))]
+    fn connect(
+        &self,
+        config: &NativeConfig,
+        fut: Py<PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let built = config.take()?;
+        let token = CancellationToken::new();
+        let mut opts = request_options(timeout)?;
+        opts.cancel = Some(token.clone());
+        self.start(fut, token, async move {
+            let failure = built.failure.clone();
+            match Client::connect_with(built.config, &opts).await {
+                Ok(c) => Outcome::Connected(Arc::new(Parts {
+                    core: Mutex::new(Some(c)),
+                    oauth: built.oauth,
+                    failure,
+                })),
+                Err(e) => Outcome::Failed(e, Some(failure)),
+            }
+        })
+    }
+
+    /// Any request; `fut` gets the result as JSON text.
+    #[pyo3(signature = (client, fut, method, params_json=None, timeout=None))]
+    fn call(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        method: String,
+        params_json: Option<&str>,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let params = params_json.map(|p| raw(p, "params")).transpose()?;
+        self.request(
+            py,
+            client,
+            fut,
+            timeout,
+            |c, opts| async move {
+                let r = c.request_raw(&method, params.as_deref(), opts).await?;
+                Ok(r.get().to_owned())
+            },
+            text,
+        )
+    }
+
+    /// `tools/call`; `fut` gets the result as JSON text.
+    #[pyo3(signature = (client, fut, name, arguments_json, timeout=None))]
+    fn call_tool(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        name: String,
+        arguments_json: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let args = raw(arguments_json, "arguments")?;
+        self.request(
+            py,
+            client,
+            fut,
+            timeout,
+            |c, opts| async move {
+                let r = c.call_tool_raw(&name, &args, opts).await?;
+                Ok(r.get().to_owned())
+            },
+            text,
+        )
+    }
+
+    /// Every item of `kind`; `fut` gets a JSON array.
+    #[pyo3(signature = (client, fut, kind, timeout=None))]
+    fn list(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        kind: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let kind = ListKind::parse(kind)?;
+        self.request(
+            py,
+            client,
+            fut,
+            timeout,
+            |c, opts| async move {
+                let items = kind.fetch(c, opts).await?;
+                serde_json::to_string(&items).map_err(|e| Error::InvalidArgument(e.to_string()))
+            },
+            text,
+        )
+    }
+
+    /// OAuth: sign in now.
+    #[pyo3(signature = (client, fut, timeout=None))]
+    fn authorize(
+        &self,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        self.oauth(
+            client,
+            fut,
+            timeout,
+            |e| async move { e.authorize().await },
+            unit,
+        )
+    }
+
+    /// OAuth two-step, begin; `fut` gets the URL to send the user to.
+    #[pyo3(signature = (client, fut, redirect_uri, timeout=None))]
+    fn begin_authorization(
+        &self,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        redirect_uri: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let redirect = url_arg(redirect_uri, "redirect_uri")?;
+        self.oauth(
+            client,
+            fut,
+            timeout,
+            |e| async move {
+                e.begin_authorization(&redirect)
+                    .await
+                    .map(|u| u.to_string())
+            },
+            text,
+        )
+    }
+
+    /// OAuth two-step, complete.
+    #[pyo3(signature = (client, fut, redirect_url, timeout=None))]
+    fn complete_authorization(
+        &self,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        redirect_url: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let redirect = url_arg(redirect_url, "redirect_url")?;
+        self.oauth(
+            client,
+            fut,
+            timeout,
+            |e| async move { e.complete_authorization(&redirect).await },
+            unit,
+        )
+    }
+
+    /// OAuth: log out.
+    #[pyo3(signature = (client, fut, timeout=None))]
+    fn logout(
+        &self,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        self.oauth(
+            client,
+            fut,
+            timeout,
+            |e| async move { e.logout().await },
+            unit,
+        )
+    }
+
+    /// Close `client` (idempotent).
+    fn close(&self, client: &NativeClient, fut: Py<PyAny>) -> PyResult<Pending> {
+        let core = client.parts.take();
+        self.start(fut, CancellationToken::new(), async move {
+            match core {
+                Some(c) => match c.close().await {
+                    Ok(()) => Outcome::Unit,
+                    Err(e) => Outcome::Failed(e, None),
+                },
+                None => Outcome::Unit,
+            }
+        })
+    }
+}
+
+/// A Python bool.
+struct PyBool(bool);
+
+impl PyBool {
+    fn into(self, py: Python<'_>) -> Py<PyAny> {
+        pyo3::types::PyBool::new(py, self.0)
+            .to_owned()
+            .into_any()
+            .unbind()
+    }
+}

@@ -1,0 +1,287 @@
+//! The blocking client: each call releases the GIL and waits, requests on the calling
+//! thread's own runtime, connecting, signing in and out and closing on the shared one.
+
+use std::sync::{Arc, Mutex};
+
+use mcp::oauth::OAuthEngine;
+use mcp::{Client, Error, RequestOptions};
+use pyo3::prelude::*;
+use serde_json::value::RawValue;
+use url::Url;
+
+use crate::config::{seconds, NativeConfig};
+use crate::errors::{invalid, to_py, CallbackFailure};
+use crate::run::{block, On};
+
+/// Per-call options: the timeout, in seconds.
+pub(crate) fn request_options(timeout: Option<f64>) -> PyResult<RequestOptions> {
+    Ok(RequestOptions {
+        timeout: seconds("timeout", timeout)?,
+        cancel: None,
+    })
+}
+
+/// JSON text from Python, checked.
+pub(crate) fn raw(json: &str, what: &str) -> PyResult<Box<RawValue>> {
+    RawValue::from_string(json.to_owned()).map_err(|e| invalid(format!("{what} is not JSON: {e}")))
+}
+
+/// A URL argument.
+pub(crate) fn url_arg(text: &str, what: &str) -> PyResult<Url> {
+    Url::parse(text).map_err(|e| invalid(format!("`{what}` does not parse: {e}")))
+}
+
+/// What the Python `Client` and `AsyncClient` hold: the core client (None once closed) and
+/// its OAuth engine.
+pub(crate) struct Parts {
+    pub core: Mutex<Option<Client>>,
+    pub oauth: Option<Arc<OAuthEngine>>,
+    pub failure: CallbackFailure,
+}
+
+impl Parts {
+    /// The connected client, or `ClosedError`.
+    pub fn client(&self, py: Python<'_>) -> PyResult<Client> {
+        let guard = self.core.lock().unwrap_or_else(|p| p.into_inner());
+        guard.clone().ok_or_else(|| to_py(py, &Error::Closed, None))
+    }
+
+    /// The OAuth engine, or `InvalidArgumentError` for a client without OAuth.
+    pub fn oauth(&self) -> PyResult<Arc<OAuthEngine>> {
+        self.oauth
+            .clone()
+            .ok_or_else(|| invalid("this client does not use OAuth (give oauth=OAuth(...))"))
+    }
+
+    /// Take the client out for closing (None when closed already).
+    pub fn take(&self) -> Option<Client> {
+        self.core.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl Drop for Parts {
+    /// A client Python forgot to close: dropped inside the shared runtime's context (its tasks,
+    /// pools and child process are tokio objects), which also stops a stdio server.
+    fn drop(&mut self) {
+        let core = self
+            .core
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let (Some(c), Ok(rt)) = (core, mcp::runtime::shared()) {
+            let _in_runtime = rt.enter();
+            drop(c);
+        }
+    }
+}
+
+/// Refuse a blocking call made from inside the library's own threads (a callback of this
+/// client calling it back), where waiting would deadlock or nest runtimes.
+fn not_in_callback() -> PyResult<()> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(invalid(
+            "a blocking Client call cannot be made from inside one of its callbacks",
+        ));
+    }
+    Ok(())
+}
+
+/// A connected client (the Python `Client` wraps it).
+#[pyclass(frozen, module = "mcp_client._native")]
+pub(crate) struct NativeClient {
+    pub parts: Arc<Parts>,
+}
+
+impl NativeClient {
+    fn run<T: Send, F>(&self, py: Python<'_>, on: On, f: impl FnOnce(Client) -> F) -> PyResult<T>
+    where
+        F: std::future::Future<Output = Result<T, Error>> + Send,
+    {
+        not_in_callback()?;
+        let core = self.parts.client(py)?;
+        block(py, on, Some(&self.parts.failure), f(core))
+    }
+
+    fn run_oauth<T: Send, F>(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        f: impl FnOnce(Arc<OAuthEngine>) -> F,
+    ) -> PyResult<T>
+    where
+        F: std::future::Future<Output = Result<T, mcp::OAuthError>> + Send,
+    {
+        not_in_callback()?;
+        let engine = self.parts.oauth()?;
+        let opts = request_options(timeout)?;
+        let fut = f(engine);
+        block(py, On::Home, Some(&self.parts.failure), async move {
+            opts.bound("authorize", async { fut.await.map_err(Error::OAuth) })
+                .await
+        })
+    }
+}
+
+#[pymethods]
+impl NativeClient {
+    /// Connect with `config` (used up by this client).
+    #[new]
+    #[pyo3(signature = (config, timeout=None))]
+    fn new(py: Python<'_>, config: &NativeConfig, timeout: Option<f64>) -> PyResult<Self> {
+        not_in_callback()?;
+        let built = config.take()?;
+        let opts = request_options(timeout)?;
+        let failure = built.failure.clone();
+        let client = block(py, On::Home, Some(&failure), async move {
+            Client::connect_with(built.config, &opts).await
+        })?;
+        Ok(NativeClient {
+            parts: Arc::new(Parts {
+                core: Mutex::new(Some(client)),
+                oauth: built.oauth,
+                failure,
+            }),
+        })
+    }
+
+    /// Any request: params and result as JSON text.
+    #[pyo3(signature = (method, params_json=None, timeout=None))]
+    fn call(
+        &self,
+        py: Python<'_>,
+        method: String,
+        params_json: Option<&str>,
+        timeout: Option<f64>,
+    ) -> PyResult<String> {
+        let params = params_json.map(|p| raw(p, "params")).transpose()?;
+        let opts = request_options(timeout)?;
+        let out = self.run(py, On::Thread, |c| async move {
+            c.request_raw(&method, params.as_deref(), opts).await
+        })?;
+        Ok(out.get().to_owned())
+    }
+
+    /// `tools/call`: arguments and result as JSON text.
+    #[pyo3(signature = (name, arguments_json, timeout=None))]
+    fn call_tool(
+        &self,
+        py: Python<'_>,
+        name: String,
+        arguments_json: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<String> {
+        let args = raw(arguments_json, "arguments")?;
+        let opts = request_options(timeout)?;
+        let out = self.run(py, On::Thread, |c| async move {
+            c.call_tool_raw(&name, &args, opts).await
+        })?;
+        Ok(out.get().to_owned())
+    }
+
+    /// Every item of `kind` (`tools`, `resources` or `prompts`), pagination followed by the
+    /// core, as a JSON array.
+    #[pyo3(signature = (kind, timeout=None))]
+    fn list(&self, py: Python<'_>, kind: &str, timeout: Option<f64>) -> PyResult<String> {
+        let opts = request_options(timeout)?;
+        let kind = ListKind::parse(kind)?;
+        let items = self.run(py, On::Thread, |c| kind.fetch(c, opts))?;
+        serde_json::to_string(&items).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// The negotiated protocol version.
+    fn protocol_version(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.parts.client(py)?.protocol_version())
+    }
+
+    /// The server's `initialize` result (JSON text).
+    fn server_info(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.parts.client(py)?.server_info().to_string())
+    }
+
+    /// OAuth: sign in now (quick when a stored or refreshable token will do).
+    #[pyo3(signature = (timeout=None))]
+    fn authorize(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        self.run_oauth(py, timeout, |e| async move { e.authorize().await })
+    }
+
+    /// OAuth two-step, begin: the URL to send the user to, who comes back to `redirect_uri`.
+    #[pyo3(signature = (redirect_uri, timeout=None))]
+    fn begin_authorization(
+        &self,
+        py: Python<'_>,
+        redirect_uri: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<String> {
+        let redirect = url_arg(redirect_uri, "redirect_uri")?;
+        let url = self.run_oauth(py, timeout, |e| async move {
+            e.begin_authorization(&redirect).await
+        })?;
+        Ok(url.to_string())
+    }
+
+    /// OAuth two-step, complete: the URL the browser was redirected to.
+    #[pyo3(signature = (redirect_url, timeout=None))]
+    fn complete_authorization(
+        &self,
+        py: Python<'_>,
+        redirect_url: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        let redirect = url_arg(redirect_url, "redirect_url")?;
+        self.run_oauth(py, timeout, |e| async move {
+            e.complete_authorization(&redirect).await
+        })
+    }
+
+    /// OAuth: revoke (when supported), forget and delete the stored tokens.
+    #[pyo3(signature = (timeout=None))]
+    fn logout(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        self.run_oauth(py, timeout, |e| async move { e.logout().await })
+    }
+
+    /// OAuth: what is held now, without secrets (JSON text).
+    fn auth_status(&self) -> PyResult<String> {
+        serde_json::to_string(&self.parts.oauth()?.status()).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// Close the session (idempotent).
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        not_in_callback()?;
+        match self.parts.take() {
+            Some(c) => block(py, On::Home, None, async move { c.close().await }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What `list` lists.
+#[derive(Clone, Copy)]
+pub(crate) enum ListKind {
+    Tools,
+    Resources,
+    Prompts,
+}
+
+impl ListKind {
+    pub fn parse(kind: &str) -> PyResult<Self> {
+        match kind {
+            "tools" => Ok(Self::Tools),
+            "resources" => Ok(Self::Resources),
+            "prompts" => Ok(Self::Prompts),
+            other => Err(invalid(format!("nothing to list called `{other}`"))),
+        }
+    }
+
+    /// Every item, following pagination.
+    pub async fn fetch(
+        self,
+        c: Client,
+        opts: RequestOptions,
+    ) -> Result<Vec<serde_json::Value>, Error> {
+        match self {
+            Self::Tools => c.list_tools_with(opts).await,
+            Self::Resources => c.list_resources_with(opts).await,
+            Self::Prompts => c.list_prompts_with(opts).await,
+        }
+    }
+}
