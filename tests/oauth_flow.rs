@@ -1181,3 +1181,21 @@ async fn an_engine_made_before_connecting_is_the_clients() {
     })
     .await;
 }
+
+/// Closing after a logout ends the session without signing in again: the DELETE's 401 is the
+/// end, not a challenge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_after_logout_does_not_sign_in_again() {
+    within(async {
+        let (server, client) = signed_in(AuthOptions::default()).await;
+        echo(&client).await.expect("echo");
+        client.oauth().unwrap().logout().await.expect("logout");
+        client.close().await.expect("close after logout");
+        assert_eq!(
+            server.auth_stats().authorize_requests,
+            1,
+            "no sign-in to close"
+        );
+    })
+    .await;
+}

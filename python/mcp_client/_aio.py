@@ -46,7 +46,7 @@ class _Bridge:
             else:
                 fut.set_exception(value)
 
-    async def run(self, start: Callable[[asyncio.Future], Any]) -> Any:
+    async def run(self, start: Callable[["asyncio.Future[Any]"], _native.Pending]) -> Any:
         """Start a call with a fresh future and wait for it; cancelling cancels the call."""
         fut = self._loop.create_future()
         pending = start(fut)
@@ -67,6 +67,13 @@ def _close_pipe(loop: asyncio.AbstractEventLoop, r: int, w: int) -> None:
     os.close(w)
 
 
+def _loop_or_none() -> Optional[asyncio.AbstractEventLoop]:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _bridge() -> _Bridge:
     loop = asyncio.get_running_loop()
     b = _bridges.get(loop)
@@ -77,9 +84,9 @@ def _bridge() -> _Bridge:
 
 
 class AsyncClient:
-    """An asyncio MCP client. Make it with `await AsyncClient.connect(...)` or
-    `async with AsyncClient(...) as c:`; the arguments are those of `Client`. Handlers and
-    presenters may be coroutine functions: they run on this client's event loop."""
+    """An asyncio MCP client: `async with AsyncClient(url) as c:`, or `await c.connect()`
+    and `await c.close()`. The arguments are those of `Client`. Make it inside the event loop
+    it is used on: handlers and presenters may be coroutine functions, and they run there."""
 
     def __init__(
         self,
@@ -118,37 +125,26 @@ class AsyncClient:
             on_roots=on_roots,
             on_request=on_request,
         )
-        self._url = url
+        self._native = _native.NativeClient(
+            make_config(url, loop=_loop_or_none(), **self._args)
+        )
         self._timeout = timeout
-        self._native: Optional[_native.NativeClient] = None
-        self._closed = False
 
-    @classmethod
-    async def connect(cls, url: Optional[str] = None, **kwargs: Any) -> "AsyncClient":
-        """Make a client and connect it."""
-        c = cls(url, **kwargs)
-        await c._connect()
-        return c
-
-    async def _connect(self) -> None:
-        if self._native is not None:
-            return
+    async def connect(self, *, timeout: Optional[float] = None) -> None:
+        """Connect (nothing if connected already). `async with` connects too. Before it, the
+        OAuth methods work: sign in first, or run the two-step sign-in."""
         b = _bridge()
-        config = make_config(self._url, loop=asyncio.get_running_loop(), **self._args)
-        self._native = await b.run(lambda f: b.native.connect(config, f, self._timeout))
+        t = self._timeout if timeout is None else timeout
+        await b.run(lambda f: b.native.connect(self._native, f, t))
 
     async def __aenter__(self) -> "AsyncClient":
-        await self._connect()
+        await self.connect()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     def _client(self) -> _native.NativeClient:
-        if self._native is None:
-            from .errors import ClosedError
-
-            raise ClosedError("the client is closed" if self._closed else "the client is not connected (await connect())")
         return self._native
 
     @property
@@ -251,7 +247,5 @@ class AsyncClient:
 
     async def close(self) -> None:
         """End the session; later calls raise ClosedError. Idempotent."""
-        c, self._native, self._closed = self._native, None, True
-        if c is not None:
-            b = _bridge()
-            await b.run(lambda f: b.native.close(c, f))
+        b = _bridge()
+        await b.run(lambda f: b.native.close(self._native, f))

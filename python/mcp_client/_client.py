@@ -16,8 +16,9 @@ class Client:
     """A blocking MCP client. Calls release the GIL, so many threads can share one client.
 
     Give `url` (Streamable HTTP, else the legacy HTTP+SSE transport) or `command` (a stdio
-    server's command line). `timeout` is the default per-call timeout in seconds; each call
-    takes its own too. Close it with `close()` or use it in a `with` block.
+    server's command line). `timeout` is the default per-call timeout in seconds (and bounds
+    connecting); each call takes its own too. The client connects when made, unless
+    `connect=False`. Close it with `close()` or use it in a `with` block.
     """
 
     def __init__(
@@ -39,6 +40,7 @@ class Client:
         on_sampling: Optional[Callable[[Dict[str, Any]], MaybeAwaitable]] = None,
         on_roots: Optional[Callable[[Dict[str, Any]], MaybeAwaitable]] = None,
         on_request: Optional[Callable[[str, Dict[str, Any]], MaybeAwaitable]] = None,
+        connect: bool = True,
     ) -> None:
         config = make_config(
             url,
@@ -58,7 +60,15 @@ class Client:
             on_roots=on_roots,
             on_request=on_request,
         )
-        self._native = _native.NativeClient(config, timeout)
+        self._native = _native.NativeClient(config)
+        self._timeout = timeout
+        if connect:
+            self._native.connect(timeout)
+
+    def connect(self, *, timeout: Optional[float] = None) -> None:
+        """Connect, for a client made with `connect=False` (nothing if connected already).
+        Before it, the OAuth methods work: sign in first, or run the two-step sign-in."""
+        self._native.connect(self._timeout if timeout is None else timeout)
 
     def __enter__(self) -> "Client":
         return self
@@ -157,5 +167,9 @@ class Client:
         return cast(AuthStatus, json.loads(self._native.auth_status()))
 
     def close(self) -> None:
-        """End the session; later calls raise ClosedError. Idempotent."""
-        self._native.close()
+        """End the session; later calls raise ClosedError. Idempotent. Every log record of
+        the client's has reached `logging` when it returns."""
+        try:
+            self._native.close()
+        finally:
+            _native.flush_logs()

@@ -9,7 +9,7 @@ import inspect
 import json
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import _native
 from .oauth import OAuth
@@ -114,7 +114,7 @@ def make_config(
     if on_notification is not None:
         n = sync_callable(on_notification, loop)
         notify = lambda m, p: n(m, json.loads(p))  # noqa: E731
-    pairs: List[tuple] = [(str(k), str(v)) for k, v in (headers or {}).items()]
+    pairs: List[Tuple[str, str]] = [(str(k), str(v)) for k, v in (headers or {}).items()]
     return _native.NativeConfig(
         url,
         command=command,

@@ -12,7 +12,7 @@ revocation) is the Rust core's; these classes only say what to use.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Optional, Protocol, Sequence, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Sequence, Union
 
 from .types import AuthEvent, DeviceCode
 
@@ -180,7 +180,7 @@ class OAuth:
         return d
 
 
-def _strings(items: Sequence[str], what: str) -> list:
+def _strings(items: Sequence[str], what: str) -> List[str]:
     if isinstance(items, str):
         raise TypeError(f"{what} must be a sequence of str, not a str")
     out = list(items)

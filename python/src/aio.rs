@@ -17,15 +17,13 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::client::{raw, request_options, url_arg, ListKind, NativeClient, Parts};
-use crate::config::NativeConfig;
+use crate::client::{raw, request_options, url_arg, ListKind, NativeClient};
 use crate::errors::{to_py, CallbackFailure};
 
 /// What a call ended with.
 enum Outcome {
     Text(String),
     Unit,
-    Connected(Arc<Parts>),
     Failed(Error, Option<CallbackFailure>),
 }
 
@@ -186,7 +184,7 @@ impl AsyncBridge {
     }
 
     /// Every outcome queued since the last drain, as `(future, ok, value)` tuples: `value` is
-    /// the result (text, None or a `NativeClient`) or the exception.
+    /// the result (text or None) or the exception.
     fn drain<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyTuple>>> {
         self.shared.armed.store(false, Ordering::Release);
         let done =
@@ -196,9 +194,6 @@ impl AsyncBridge {
             let (ok, value): (bool, Py<PyAny>) = match s.outcome {
                 Outcome::Text(t) => (true, t.into_pyobject(py)?.into_any().unbind()),
                 Outcome::Unit => (true, py.None()),
-                Outcome::Connected(parts) => {
-                    (true, Py::new(py, NativeClient { parts })?.into_any())
-                }
                 Outcome::Failed(e, failure) => (
                     false,
                     to_py(py, &e, failure.as_ref()).into_value(py).into_any(),
@@ -209,27 +204,30 @@ impl AsyncBridge {
         Ok(out)
     }
 
-    /// Connect with `config`; `fut` gets a `NativeClient`.
-    #[pyo3(signature = (config, fut, timeout=None))]
+    /// Connect `client` (nothing when connected already); `fut` gets None.
+    #[pyo3(signature = (client, fut, timeout=None))]
     fn connect(
         &self,
-        config: &NativeConfig,
+        py: Python<'_>,
+        client: &NativeClient,
         fut: Py<PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<Pending> {
-        let built = config.take()?;
+        let config = client.parts.to_connect(py)?;
         let token = CancellationToken::new();
         let mut opts = request_options(timeout)?;
         opts.cancel = Some(token.clone());
+        let parts = client.parts.clone();
         self.start(fut, token, async move {
-            let failure = built.failure.clone();
-            match Client::connect_with(built.config, &opts).await {
-                Ok(c) => Outcome::Connected(Arc::new(Parts {
-                    core: Mutex::new(Some(c)),
-                    oauth: built.oauth,
-                    failure,
-                })),
-                Err(e) => Outcome::Failed(e, Some(failure)),
+            let Some(config) = config else {
+                return Outcome::Unit;
+            };
+            match Client::connect_with(config, &opts).await {
+                Ok(c) => {
+                    parts.connected(c);
+                    Outcome::Unit
+                }
+                Err(e) => Outcome::Failed(e, Some(parts.failure.clone())),
             }
         })
     }

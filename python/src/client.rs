@@ -4,12 +4,12 @@
 use std::sync::{Arc, Mutex};
 
 use mcp::oauth::OAuthEngine;
-use mcp::{Client, Error, RequestOptions};
+use mcp::{Client, ClientConfig, Error, RequestOptions};
 use pyo3::prelude::*;
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::config::{seconds, NativeConfig};
+use crate::config::{seconds, Built, NativeConfig};
 use crate::errors::{invalid, to_py, CallbackFailure};
 use crate::run::{block, On};
 
@@ -31,19 +31,69 @@ pub(crate) fn url_arg(text: &str, what: &str) -> PyResult<Url> {
     Url::parse(text).map_err(|e| invalid(format!("`{what}` does not parse: {e}")))
 }
 
-/// What the Python `Client` and `AsyncClient` hold: the core client (None once closed) and
-/// its OAuth engine.
+/// The state of one client: made, connected, or closed.
+struct State {
+    config: ClientConfig,
+    core: Option<Client>,
+    closed: bool,
+}
+
+/// What the Python `Client` and `AsyncClient` hold: the configuration, the core client once
+/// connected, and the OAuth engine (usable before connecting: sign in first, or the two-step
+/// flow).
 pub(crate) struct Parts {
-    pub core: Mutex<Option<Client>>,
+    state: Mutex<State>,
     pub oauth: Option<Arc<OAuthEngine>>,
     pub failure: CallbackFailure,
 }
 
 impl Parts {
-    /// The connected client, or `ClosedError`.
+    /// A client not connected yet.
+    pub fn new(built: Built) -> Self {
+        Parts {
+            state: Mutex::new(State {
+                config: built.config,
+                core: None,
+                closed: false,
+            }),
+            oauth: built.oauth,
+            failure: built.failure,
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The connected client, or `ClosedError` (closed, or not connected yet).
     pub fn client(&self, py: Python<'_>) -> PyResult<Client> {
-        let guard = self.core.lock().unwrap_or_else(|p| p.into_inner());
-        guard.clone().ok_or_else(|| to_py(py, &Error::Closed, None))
+        let s = self.state();
+        match &s.core {
+            Some(c) => Ok(c.clone()),
+            None if s.closed => Err(to_py(py, &Error::Closed, None)),
+            None => Err(crate::errors::not_connected()),
+        }
+    }
+
+    /// What `connect` needs: `None` when connected already, the configuration otherwise.
+    pub fn to_connect(&self, py: Python<'_>) -> PyResult<Option<ClientConfig>> {
+        let s = self.state();
+        if s.closed {
+            return Err(to_py(py, &Error::Closed, None));
+        }
+        Ok(s.core.is_none().then(|| s.config.clone()))
+    }
+
+    /// Keep the client `connect` made (the first, if two connects raced; a client closed
+    /// meanwhile is closed again by dropping the new one).
+    pub fn connected(&self, c: Client) {
+        let mut s = self.state();
+        if s.core.is_none() && !s.closed {
+            s.core = Some(c);
+        } else if let Ok(rt) = mcp::runtime::shared() {
+            let _in_runtime = rt.enter();
+            drop(c);
+        }
     }
 
     /// The OAuth engine, or `InvalidArgumentError` for a client without OAuth.
@@ -53,9 +103,11 @@ impl Parts {
             .ok_or_else(|| invalid("this client does not use OAuth (give oauth=OAuth(...))"))
     }
 
-    /// Take the client out for closing (None when closed already).
+    /// Mark closed and take the client out for closing (None when not connected).
     pub fn take(&self) -> Option<Client> {
-        self.core.lock().unwrap_or_else(|p| p.into_inner()).take()
+        let mut s = self.state();
+        s.closed = true;
+        s.core.take()
     }
 }
 
@@ -63,11 +115,7 @@ impl Drop for Parts {
     /// A client Python forgot to close: dropped inside the shared runtime's context (its tasks,
     /// pools and child process are tokio objects), which also stops a stdio server.
     fn drop(&mut self) {
-        let core = self
-            .core
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let core = self.state().core.take();
         if let (Some(c), Ok(rt)) = (core, mcp::runtime::shared()) {
             let _in_runtime = rt.enter();
             drop(c);
@@ -124,24 +172,27 @@ impl NativeClient {
 
 #[pymethods]
 impl NativeClient {
-    /// Connect with `config` (used up by this client).
+    /// A client made of `config` (used up by it); nothing is contacted until `connect`.
     #[new]
-    #[pyo3(signature = (config, timeout=None))]
-    fn new(py: Python<'_>, config: &NativeConfig, timeout: Option<f64>) -> PyResult<Self> {
-        not_in_callback()?;
-        let built = config.take()?;
-        let opts = request_options(timeout)?;
-        let failure = built.failure.clone();
-        let client = block(py, On::Home, Some(&failure), async move {
-            Client::connect_with(built.config, &opts).await
-        })?;
+    fn new(config: &NativeConfig) -> PyResult<Self> {
         Ok(NativeClient {
-            parts: Arc::new(Parts {
-                core: Mutex::new(Some(client)),
-                oauth: built.oauth,
-                failure,
-            }),
+            parts: Arc::new(Parts::new(config.take()?)),
         })
+    }
+
+    /// Connect (start the transport, `initialize`); nothing when connected already.
+    #[pyo3(signature = (timeout=None))]
+    fn connect(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
+        not_in_callback()?;
+        let Some(config) = self.parts.to_connect(py)? else {
+            return Ok(());
+        };
+        let opts = request_options(timeout)?;
+        let client = block(py, On::Home, Some(&self.parts.failure), async move {
+            Client::connect_with(config, &opts).await
+        })?;
+        self.parts.connected(client);
+        Ok(())
     }
 
     /// Any request: params and result as JSON text.

@@ -92,3 +92,15 @@ pub(crate) fn log_exception(py: Python<'_>, what: &str, err: &PyErr) {
         err.clone_ref(py).print(py);
     }
 }
+
+/// A `ClosedError` for a client that was made with `connect=False` and not connected since.
+pub(crate) fn not_connected() -> PyErr {
+    Python::attach(|py| {
+        let e = to_py(py, &Error::Closed, None);
+        let _ = e.value(py).setattr(
+            "args",
+            ("the client is not connected yet (call connect())",),
+        );
+        e
+    })
+}

@@ -27,6 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aio::AsyncBridge>()?;
     m.add_class::<aio::Pending>()?;
     m.add_function(wrap_pyfunction!(log::set_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(log::flush_logs, m)?)?;
     m.add("VERSION", mcp::VERSION)?;
     log::install();
     Ok(())

@@ -33,14 +33,37 @@ fn py_level(l: &Level) -> u8 {
     }
 }
 
-/// One record for Python.
-struct Line {
-    level: u8,
-    target: String,
-    message: String,
+/// One record for Python, or a flush marker answered once every record before it is out.
+enum Line {
+    Record {
+        level: u8,
+        target: String,
+        message: String,
+    },
+    Flush(mpsc::Sender<()>),
 }
 
 static SINK: OnceLock<std::sync::Mutex<mpsc::Sender<Line>>> = OnceLock::new();
+
+fn send(line: Line) -> bool {
+    SINK.get()
+        .and_then(|tx| tx.lock().ok().map(|tx| tx.send(line).is_ok()))
+        .unwrap_or(false)
+}
+
+/// Wait (GIL released, at most `timeout` seconds) until every record emitted so far has reached
+/// `logging`.
+#[pyfunction]
+#[pyo3(signature = (timeout=1.0))]
+pub(crate) fn flush_logs(py: Python<'_>, timeout: f64) {
+    let (tx, rx) = mpsc::channel();
+    if send(Line::Flush(tx)) {
+        let wait = std::time::Duration::from_secs_f64(timeout.clamp(0.0, 60.0));
+        py.detach(move || {
+            let _ = rx.recv_timeout(wait);
+        });
+    }
+}
 
 /// Install the subscriber (unless the process has one) and its forwarding thread.
 pub(crate) fn install() {
@@ -52,11 +75,22 @@ pub(crate) fn install() {
         .name("mcp-client-py-log".into())
         .spawn(move || {
             while let Ok(line) = rx.recv() {
-                let forwarded = Python::try_attach(|py| {
-                    let _ = emit(py, &line);
-                });
-                if forwarded.is_none() {
-                    return;
+                match line {
+                    Line::Flush(done) => {
+                        let _ = done.send(());
+                    }
+                    Line::Record {
+                        level,
+                        target,
+                        message,
+                    } => {
+                        let forwarded = Python::try_attach(|py| {
+                            let _ = emit(py, level, &target, &message);
+                        });
+                        if forwarded.is_none() {
+                            return;
+                        }
+                    }
                 }
             }
         });
@@ -65,13 +99,10 @@ pub(crate) fn install() {
     }
 }
 
-fn emit(py: Python<'_>, line: &Line) -> PyResult<()> {
-    let name = match line.target.strip_prefix("mcp_client") {
-        Some(rest) => format!("mcp_client{}", rest.replace("::", ".")),
-        None => format!("mcp_client.{}", line.target.replace("::", ".")),
-    };
+fn emit(py: Python<'_>, level: u8, target: &str, message: &str) -> PyResult<()> {
+    let name = target.replace("::", ".");
     let logger = py.import("logging")?.call_method1("getLogger", (name,))?;
-    logger.call_method1("log", (line.level, "%s", line.message.as_str()))?;
+    logger.call_method1("log", (level, "%s", message))?;
     Ok(())
 }
 
@@ -99,8 +130,16 @@ impl Visit for Fields {
 }
 
 impl Subscriber for Forward {
+    /// Asked again at every event: the level follows Python's and may change at any time
+    /// (the default would cache a callsite's first answer forever).
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    /// The library's own events only (its dependencies' are not ours to publish).
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        py_level(metadata.level()) >= LEVEL.load(Ordering::Relaxed)
+        metadata.target().starts_with("mcp_client")
+            && py_level(metadata.level()) >= LEVEL.load(Ordering::Relaxed)
     }
 
     fn new_span(&self, _: &Attributes<'_>) -> Id {
@@ -115,14 +154,11 @@ impl Subscriber for Forward {
         let mut fields = Fields(String::new());
         event.record(&mut fields);
         let meta = event.metadata();
-        let line = Line {
+        send(Line::Record {
             level: py_level(meta.level()),
             target: meta.target().to_owned(),
             message: fields.0.trim_start().to_owned(),
-        };
-        if let Some(tx) = SINK.get() {
-            let _ = tx.lock().map(|tx| tx.send(line));
-        }
+        });
     }
 
     fn enter(&self, _: &Id) {}

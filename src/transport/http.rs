@@ -335,7 +335,8 @@ impl HttpTransport {
     }
 
     /// End the session with a DELETE, when there is one. A 405 (the server does not let
-    /// clients end sessions) is not an error.
+    /// clients end sessions) is not an error, nor a 401 or 403 (no credential any more, e.g.
+    /// after a logout: the server expires the session itself).
     pub(crate) async fn close(&self) -> Result<()> {
         let sh = &self.shared;
         if sh.session().session_id.is_none() {
@@ -347,6 +348,8 @@ impl HttpTransport {
         if status.is_success()
             || status == StatusCode::METHOD_NOT_ALLOWED
             || status == StatusCode::NOT_FOUND
+            || status == StatusCode::UNAUTHORIZED
+            || status == StatusCode::FORBIDDEN
         {
             Ok(())
         } else {
@@ -487,7 +490,10 @@ impl HttpShared {
             // A challenge counts only from the server itself (redirects stay on its origin,
             // but the check keeps that true whatever the policy).
             let from_server = resp.url().origin() == self.url.origin();
+            // Ending a session never signs in (after a logout it would ask the user again
+            // only to say goodbye): `close` takes the refusal as the end.
             if from_server
+                && method != Method::DELETE
                 && (status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN)
             {
                 let challenge = Challenge {
