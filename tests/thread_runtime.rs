@@ -116,3 +116,46 @@ async fn thread_call_after_a_lost_session_opens_the_new_get_stream_at_home() {
         .expect("the broadcast on the new session's GET stream");
     assert_eq!(n.params["data"], json!("still-listening"));
 }
+
+/// A sign-in that runs on one calling thread's runtime leaves no pooled connection behind for
+/// a later sign-in on another thread: that connection would belong to the first thread's
+/// runtime, which nobody drives while the thread is idle, and the second sign-in would hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_on_two_threads_share_no_connection() {
+    use common::oauth::{auth_server, cfg, connect_oauth};
+    let server = auth_server(Default::default()).await;
+    let client = connect_oauth(&server, cfg()).await.expect("connect");
+    let engine = client.oauth().expect("engine").clone();
+    // Thread A signs in again on its own runtime, then stays alive and idle.
+    let (idle_tx, idle_rx) = std::sync::mpsc::channel::<()>();
+    let (a_done_tx, a_done_rx) = std::sync::mpsc::channel();
+    let (c, e) = (client.clone(), engine.clone());
+    let a = std::thread::spawn(move || {
+        e.forget_tokens();
+        let r = block_on_thread(c.call_tool("echo", json!({"text": "a"}))).expect("runtime");
+        let _ = a_done_tx.send(r.map(|_| ()));
+        let _ = idle_rx.recv();
+    });
+    let first = tokio::task::spawn_blocking(move || a_done_rx.recv_timeout(Duration::from_secs(5)))
+        .await
+        .expect("join");
+    first.expect("thread A's call").expect("thread A's sign-in");
+    // Thread B signs in while A is idle.
+    let (c, e) = (client.clone(), engine.clone());
+    let second = on_thread(move || {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            e.forget_tokens();
+            let _ = tx.send(block_on_thread(c.call_tool("echo", json!({"text": "b"}))));
+        });
+        rx.recv_timeout(Duration::from_secs(5))
+    })
+    .await;
+    let _ = idle_tx.send(());
+    a.join().expect("thread A");
+    second
+        .expect("thread B's sign-in did not hang")
+        .expect("runtime")
+        .expect("thread B's call");
+    assert_eq!(server.auth_stats().authorize_requests, 3);
+}

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use mcp::oauth::OAuthEngine;
-use mcp::{Client, ClientConfig, Error, RequestOptions};
+use mcp::{CancellationToken, Client, ClientConfig, Error, RequestOptions};
 use pyo3::prelude::*;
 use serde_json::value::RawValue;
 use url::Url;
@@ -19,6 +19,14 @@ pub(crate) fn request_options(timeout: Option<f64>) -> PyResult<RequestOptions> 
         timeout: seconds("timeout", timeout)?,
         cancel: None,
     })
+}
+
+/// Per-call options with a cancellation token of their own (fired by Ctrl-C).
+fn cancellable(timeout: Option<f64>) -> PyResult<(RequestOptions, CancellationToken)> {
+    let mut opts = request_options(timeout)?;
+    let token = CancellationToken::new();
+    opts.cancel = Some(token.clone());
+    Ok((opts, token))
 }
 
 /// JSON text from Python, checked.
@@ -141,13 +149,26 @@ pub(crate) struct NativeClient {
 }
 
 impl NativeClient {
-    fn run<T: Send, F>(&self, py: Python<'_>, on: On, f: impl FnOnce(Client) -> F) -> PyResult<T>
+    /// A request: `f` gets the client and the options (timeout, and the token Ctrl-C fires).
+    fn run<T: Send, F>(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        f: impl FnOnce(Client, RequestOptions) -> F,
+    ) -> PyResult<T>
     where
         F: std::future::Future<Output = Result<T, Error>> + Send,
     {
         not_in_callback()?;
         let core = self.parts.client(py)?;
-        block(py, on, Some(&self.parts.failure), f(core))
+        let (opts, token) = cancellable(timeout)?;
+        block(
+            py,
+            On::Thread,
+            Some(&self.parts.failure),
+            Some(&token),
+            f(core, opts),
+        )
     }
 
     fn run_oauth<T: Send, F>(
@@ -161,12 +182,18 @@ impl NativeClient {
     {
         not_in_callback()?;
         let engine = self.parts.oauth()?;
-        let opts = request_options(timeout)?;
+        let (opts, token) = cancellable(timeout)?;
         let fut = f(engine);
-        block(py, On::Home, Some(&self.parts.failure), async move {
-            opts.bound("authorize", async { fut.await.map_err(Error::OAuth) })
-                .await
-        })
+        block(
+            py,
+            On::Home,
+            Some(&self.parts.failure),
+            Some(&token),
+            async move {
+                opts.bound("authorize", async { fut.await.map_err(Error::OAuth) })
+                    .await
+            },
+        )
     }
 }
 
@@ -187,10 +214,14 @@ impl NativeClient {
         let Some(config) = self.parts.to_connect(py)? else {
             return Ok(());
         };
-        let opts = request_options(timeout)?;
-        let client = block(py, On::Home, Some(&self.parts.failure), async move {
-            Client::connect_with(config, &opts).await
-        })?;
+        let (opts, token) = cancellable(timeout)?;
+        let client = block(
+            py,
+            On::Home,
+            Some(&self.parts.failure),
+            Some(&token),
+            async move { Client::connect_with(config, &opts).await },
+        )?;
         self.parts.connected(client);
         Ok(())
     }
@@ -205,8 +236,7 @@ impl NativeClient {
         timeout: Option<f64>,
     ) -> PyResult<String> {
         let params = params_json.map(|p| raw(p, "params")).transpose()?;
-        let opts = request_options(timeout)?;
-        let out = self.run(py, On::Thread, |c| async move {
+        let out = self.run(py, timeout, |c, opts| async move {
             c.request_raw(&method, params.as_deref(), opts).await
         })?;
         Ok(out.get().to_owned())
@@ -222,8 +252,7 @@ impl NativeClient {
         timeout: Option<f64>,
     ) -> PyResult<String> {
         let args = raw(arguments_json, "arguments")?;
-        let opts = request_options(timeout)?;
-        let out = self.run(py, On::Thread, |c| async move {
+        let out = self.run(py, timeout, |c, opts| async move {
             c.call_tool_raw(&name, &args, opts).await
         })?;
         Ok(out.get().to_owned())
@@ -233,9 +262,8 @@ impl NativeClient {
     /// core, as a JSON array.
     #[pyo3(signature = (kind, timeout=None))]
     fn list(&self, py: Python<'_>, kind: &str, timeout: Option<f64>) -> PyResult<String> {
-        let opts = request_options(timeout)?;
         let kind = ListKind::parse(kind)?;
-        let items = self.run(py, On::Thread, |c| kind.fetch(c, opts))?;
+        let items = self.run(py, timeout, |c, opts| kind.fetch(c, opts))?;
         serde_json::to_string(&items).map_err(|e| invalid(e.to_string()))
     }
 
@@ -299,7 +327,7 @@ impl NativeClient {
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         not_in_callback()?;
         match self.parts.take() {
-            Some(c) => block(py, On::Home, None, async move { c.close().await }),
+            Some(c) => block(py, On::Home, None, None, async move { c.close().await }),
             None => Ok(()),
         }
     }

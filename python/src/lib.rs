@@ -30,5 +30,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(log::flush_logs, m)?)?;
     m.add("VERSION", mcp::VERSION)?;
     log::install();
+    run::note_main_thread(m.py())?;
     Ok(())
 }

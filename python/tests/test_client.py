@@ -107,3 +107,34 @@ def test_a_forgotten_client_is_dropped_cleanly(stdio_command: str, server_url: s
     h = Client(server_url)
     del h
     gc.collect()
+
+
+def test_ctrl_c_interrupts_a_call_and_tells_the_server(start_server) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    import time
+
+    srv = start_server()
+    script = f"""
+import os, signal, threading, time
+from mcp_client import Client
+c = Client({srv.url!r})
+threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+t0 = time.monotonic()
+try:
+    c.call_tool("slow", {{"ms": 10000}})
+except KeyboardInterrupt:
+    print("interrupted after", round(time.monotonic() - t0, 1))
+c.call_tool("echo", {{"text": "still usable"}})
+c.close()
+"""
+    t0 = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert "interrupted after" in out.stdout
+    assert time.monotonic() - t0 < 8
+    for _ in range(50):
+        if srv.debug("cancelled"):
+            break
+        time.sleep(0.05)
+    assert len(srv.debug("cancelled")) == 1
