@@ -59,4 +59,16 @@ node tests/conformance/run.mjs --flavor stable --client "$CLIENT" -v --all
 step "Conformance: alpha suite (every client scenario but the Skills extension, sep-2640-*)"
 node tests/conformance/run.mjs --flavor alpha --client "$CLIENT" -v --all --exclude 'sep-2640-*'
 
+# The same suites through the Python package: python/tests/conformance_client.py is the Python
+# twin of the Rust client, run by the venv python/run-tests.sh made. The suite splits the
+# command at spaces; its results go beside the Rust client's rather than over them.
+PYCLIENT="${MCP_PY_DIR:-$ROOT/target/py}/venv/bin/python $ROOT/python/tests/conformance_client.py"
+PYOUT="$ROOT/target/conformance/results-python"
+step "Conformance through Python: stable suite (every client scenario)"
+node tests/conformance/run.mjs --flavor stable --client "$PYCLIENT" -v --all --out "$PYOUT/stable"
+
+step "Conformance through Python: alpha suite (every client scenario but sep-2640-*)"
+node tests/conformance/run.mjs --flavor alpha --client "$PYCLIENT" -v --all --exclude 'sep-2640-*' \
+  --out "$PYOUT/alpha"
+
 step "Done in $(( $(date +%s) - t0 )) s"
