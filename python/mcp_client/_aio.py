@@ -25,13 +25,15 @@ class _Bridge:
     """Settles the futures of one event loop (see the module docs)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._read, self._write = os.pipe()
-        os.set_blocking(self._read, False)
-        os.set_blocking(self._write, False)
-        self.native = _native.AsyncBridge(self._write)
-        self._loop = loop
-        loop.add_reader(self._read, self._drain)
-        weakref.finalize(self, _close_pipe, loop, self._read, self._write)
+        read, write = os.pipe()
+        os.set_blocking(read, False)
+        os.set_blocking(write, False)
+        # The native bridge owns both descriptors from here on: it closes them when the last
+        # call in flight is done with them, never before.
+        self.native = _native.AsyncBridge(read, write)
+        self._read = read
+        # No reference to the loop: this bridge is the value of a weak-keyed map on the loop.
+        loop.add_reader(read, self._drain)
 
     def _drain(self) -> None:
         try:
@@ -48,23 +50,13 @@ class _Bridge:
 
     async def run(self, start: Callable[["asyncio.Future[Any]"], _native.Pending]) -> Any:
         """Start a call with a fresh future and wait for it; cancelling cancels the call."""
-        fut = self._loop.create_future()
+        fut = asyncio.get_running_loop().create_future()
         pending = start(fut)
         try:
             return await fut
         except asyncio.CancelledError:
             pending.cancel()
             raise
-
-
-def _close_pipe(loop: asyncio.AbstractEventLoop, r: int, w: int) -> None:
-    try:
-        if not loop.is_closed():
-            loop.remove_reader(r)
-    except Exception:  # noqa: BLE001 (a loop being torn down)
-        pass
-    os.close(r)
-    os.close(w)
 
 
 def _loop_or_none() -> Optional[asyncio.AbstractEventLoop]:

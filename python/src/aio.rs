@@ -8,7 +8,7 @@
 //! request and tells the server (`notifications/cancelled`).
 
 use std::future::Future;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -36,8 +36,11 @@ struct Shared {
     queue: Mutex<Vec<Settled>>,
     /// A wake-up byte is in the pipe and the loop has not drained since.
     armed: AtomicBool,
-    /// The pipe's write end (owned by the Python side, closed after the bridge is done).
-    wake_fd: RawFd,
+    /// The pipe's write end. Both ends are the bridge's and close when the last call in flight
+    /// and the Python side are done with it, so no late outcome ever writes to a descriptor
+    /// that was closed and reused.
+    wake: OwnedFd,
+    _read: OwnedFd,
 }
 
 impl Shared {
@@ -50,7 +53,7 @@ impl Shared {
             // SAFETY: writing one byte from a live buffer to a descriptor; a full pipe
             // (EAGAIN) already holds a wake-up.
             unsafe {
-                libc_write(self.wake_fd);
+                libc_write(self.wake.as_raw_fd());
             }
         }
     }
@@ -171,16 +174,31 @@ fn unit(_: ()) -> Outcome {
 
 #[pymethods]
 impl AsyncBridge {
-    /// A bridge that wakes its loop by writing to `wake_fd` (a non-blocking pipe).
+    /// A bridge that wakes its loop by writing to `write_fd`, the write end of a non-blocking
+    /// pipe whose read end `read_fd` the loop watches. The bridge owns both from now on.
     #[new]
-    fn new(wake_fd: RawFd) -> Self {
-        AsyncBridge {
+    fn new(read_fd: RawFd, write_fd: RawFd) -> PyResult<Self> {
+        if read_fd < 0 || write_fd < 0 || read_fd == write_fd {
+            return Err(crate::errors::invalid(
+                "two distinct open descriptors are needed",
+            ));
+        }
+        // SAFETY: the caller hands over two open descriptors it will not close (the Python
+        // side never does), so each has exactly one owner from here on.
+        let (read, wake) = unsafe {
+            (
+                OwnedFd::from_raw_fd(read_fd),
+                OwnedFd::from_raw_fd(write_fd),
+            )
+        };
+        Ok(AsyncBridge {
             shared: Arc::new(Shared {
                 queue: Mutex::new(Vec::new()),
                 armed: AtomicBool::new(false),
-                wake_fd,
+                wake,
+                _read: read,
             }),
-        }
+        })
     }
 
     /// Every outcome queued since the last drain, as `(future, ok, value)` tuples: `value` is

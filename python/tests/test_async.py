@@ -169,3 +169,20 @@ def test_two_step_and_logout_async(start_server: Callable[..., Server]) -> None:
 
     run(main())
     assert srv.debug("auth-stats")["revocations"] >= 1
+
+
+def test_one_event_loop_after_another_leaves_no_descriptor_open(server_url: str) -> None:
+    import gc
+    import os
+
+    async def once() -> None:
+        async with AsyncClient(server_url) as c:
+            await c.ping()
+
+    run(once())
+    gc.collect()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        run(once())
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= before
