@@ -58,7 +58,7 @@ fn call_present(
     Python::try_attach(|py| {
         let out = f.call1(py, (url, redirect_uri)).and_then(|r| {
             r.extract::<Option<String>>(py)
-                .map_err(|_| invalid_return(py, "a str or None"))
+                .map_err(|_| invalid_return("a str or None"))
         });
         match out {
             Ok(None) => Ok(None),
@@ -78,7 +78,7 @@ fn call_present(
 }
 
 /// A `TypeError` for a callback that returned the wrong type.
-fn invalid_return(_py: Python<'_>, wanted: &str) -> PyErr {
+fn invalid_return(wanted: &str) -> PyErr {
     pyo3::exceptions::PyTypeError::new_err(format!("the callback must return {wanted}"))
 }
 
@@ -174,7 +174,7 @@ impl CredentialStore for PyStore {
     fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.call("load", (key,), |py, r| {
             r.extract::<Option<String>>(py)
-                .map_err(|_| invalid_return(py, "a str or None from load()"))
+                .map_err(|_| invalid_return("a str or None from load()"))
         })
     }
 

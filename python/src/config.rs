@@ -10,6 +10,7 @@ use mcp::oauth::{
 };
 use mcp::store::StoreChoice;
 use mcp::{ClientBuilder, ClientConfig, Secret, StdioCommand};
+use pyo3::conversion::FromPyObjectOwned;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -62,8 +63,6 @@ fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyR
     }
 }
 
-use pyo3::conversion::FromPyObjectOwned;
-
 #[pymethods]
 impl NativeConfig {
     /// Build the configuration. `handlers` maps `elicitation`, `sampling`, `roots` and
@@ -90,13 +89,7 @@ impl NativeConfig {
         on_notification: Option<Py<PyAny>>,
         oauth: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let mut b = match (url, command) {
-            (Some(u), None) => ClientBuilder::http(u).map_err(|e| to_py(py, &e, None))?,
-            (None, Some(c)) => {
-                ClientBuilder::stdio(StdioCommand::parse(c).map_err(|e| to_py(py, &e, None))?)
-            }
-            _ => return Err(invalid("give exactly one of url and command")),
-        };
+        let mut b = target(py, url, command)?;
         let http_only = headers.as_ref().is_some_and(|h| !h.is_empty())
             || bearer.is_some()
             || oauth.is_some()
@@ -132,20 +125,7 @@ impl NativeConfig {
         if let Some(f) = ca_file {
             b = b.extra_ca_file(f);
         }
-        let needs_dispatch = on_notification.is_some()
-            || oauth.is_some_and(|o| {
-                o.get_item("on_event")
-                    .ok()
-                    .flatten()
-                    .is_some_and(|v| !v.is_none())
-            });
-        let dispatch = if needs_dispatch {
-            Some(Dispatcher::start().map_err(|e| {
-                pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start a thread: {e}"))
-            })?)
-        } else {
-            None
-        };
+        let dispatch = dispatcher_for(on_notification.is_some(), oauth)?;
         if let (Some(f), Some(to)) = (on_notification, &dispatch) {
             b = b.on_notification(PyNotifications {
                 f: Arc::new(f),
@@ -171,6 +151,34 @@ impl NativeConfig {
             })),
         })
     }
+}
+
+/// The server: a URL or a stdio command line.
+fn target(py: Python<'_>, url: Option<&str>, command: Option<&str>) -> PyResult<ClientBuilder> {
+    match (url, command) {
+        (Some(u), None) => ClientBuilder::http(u).map_err(|e| to_py(py, &e, None)),
+        (None, Some(c)) => StdioCommand::parse(c)
+            .map(ClientBuilder::stdio)
+            .map_err(|e| to_py(py, &e, None)),
+        _ => Err(invalid("give exactly one of url and command")),
+    }
+}
+
+/// The dispatch thread, when notifications or auth events go to Python.
+fn dispatcher_for(
+    notifications: bool,
+    oauth: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Option<Dispatcher>> {
+    let events = match oauth {
+        Some(o) => o.get_item("on_event")?.is_some_and(|v| !v.is_none()),
+        None => false,
+    };
+    if !(notifications || events) {
+        return Ok(None);
+    }
+    Dispatcher::start().map(Some).map_err(|e| {
+        pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start a thread: {e}"))
+    })
 }
 
 /// The server-request handlers.
