@@ -194,6 +194,45 @@ async fn stdio_concurrent_calls_and_progress() {
     assert!(tagged_pids(&tag).is_empty());
 }
 
+/// The SIGCHLD handler tokio reaps children with runs on the alternate signal stack: Go hosts
+/// abort on the next SIGCHLD otherwise ("non-Go code set up signal handler without
+/// SA_ONSTACK flag"; bindings/go's TestChildSignalsAfterStdioServers). Installed before the
+/// first child, and still so after one is dropped running (tokio's orphan reaping registers
+/// SIGCHLD then).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdio_children_leave_sigchld_on_the_alternate_stack() {
+    let flags = || {
+        // SAFETY: reads the current SIGCHLD action into a local struct.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            assert_eq!(
+                libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut act),
+                0
+            );
+            act.sa_flags
+        }
+    };
+    let tag = format!("stdio-sigchld-{}", std::process::id());
+    let client = ClientBuilder::stdio(command(&tag))
+        .connect()
+        .await
+        .expect("connect over stdio");
+    assert_ne!(flags() & libc::SA_ONSTACK, 0, "after the first spawn");
+    client.ping().await.expect("ping");
+    // Dropped without close: the child is killed, left to tokio's orphan queue.
+    drop(client);
+    for _ in 0..50 {
+        if tagged_pids(&tag).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = std::process::Command::new("true").status();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_ne!(flags() & libc::SA_ONSTACK, 0, "after an orphan was reaped");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_missing_program_is_a_process_error() {
     let e = ClientBuilder::stdio(StdioCommand {

@@ -45,6 +45,8 @@ pub struct StdioTransport {
 impl StdioTransport {
     /// Spawn the server and start the reader and writer tasks.
     pub(crate) fn spawn(cmd: &StdioCommand, max_line: usize, inbound: InboundTx) -> Result<Self> {
+        #[cfg(unix)]
+        child_signal_on_alt_stack();
         let mut c = Command::new(&cmd.program);
         c.args(&cmd.args)
             .envs(cmd.env.iter().map(|(k, v)| (k, v)))
@@ -145,6 +147,42 @@ impl StdioTransport {
         }
         child.kill().await.map_err(Error::Io)
     }
+}
+
+/// Install the process's SIGCHLD handler with `SA_ONSTACK`, once, before the first child.
+///
+/// Tokio reaps children through a SIGCHLD handler that it installs with signal-hook-registry,
+/// whose `sigaction` flags lack `SA_ONSTACK` (on the first child it cannot watch with a pidfd,
+/// or the first one dropped while still running). A host whose runtime requires handlers to
+/// run on the alternate signal stack crashes on the next SIGCHLD: Go aborts with "non-Go code
+/// set up signal handler without SA_ONSTACK flag" as soon as any child of the program exits.
+/// So the handler is installed here first (a no-op action; the registry chains to the
+/// previous handler) and the flag added to it; later registrations, tokio's among them, reuse
+/// the installed handler without another `sigaction`. `SA_ONSTACK` changes nothing on a
+/// thread without an alternate stack. Only the moment between the two `sigaction` calls of the
+/// first spawn is left uncovered.
+#[cfg(unix)]
+fn child_signal_on_alt_stack() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: the action does nothing (async-signal-safe); SIGCHLD is not a signal the
+        // registry forbids.
+        if let Err(e) = unsafe { signal_hook_registry::register(libc::SIGCHLD, || {}) } {
+            tracing::debug!(error = %e, "cannot register the SIGCHLD handler");
+            return;
+        }
+        // SAFETY: `sigaction` reads into and writes from a local struct; the handler, mask and
+        // other flags written back are the ones just read.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut act) == 0
+                && act.sa_flags & libc::SA_ONSTACK == 0
+            {
+                act.sa_flags |= libc::SA_ONSTACK;
+                libc::sigaction(libc::SIGCHLD, &act, std::ptr::null_mut());
+            }
+        }
+    });
 }
 
 async fn read_stdout(
