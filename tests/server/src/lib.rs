@@ -10,7 +10,8 @@
 //! resource (RFC 9728 metadata, 401/403 challenges, optional DPoP) and the
 //! same origin serves a real authorization server (RFC 8414 / OpenID
 //! discovery, PKCE, dynamic registration, refresh rotation, revocation,
-//! device flow); see [`AuthOptions`].
+//! RFC 7662 introspection for resource servers elsewhere, device flow); see
+//! [`AuthOptions`].
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

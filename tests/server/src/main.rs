@@ -8,7 +8,10 @@
 //! `--oauth` protects `/mcp` and serves an OAuth authorization server on the
 //! same origin (defaults of `AuthOptions`); `--oauth-device`,
 //! `--oauth-dpop`, `--oauth-dpop-nonce`, `--oauth-consent` and
-//! `--token-ttl SECS` imply `--oauth` and adjust it.
+//! `--token-ttl SECS` imply `--oauth` and adjust it; so does `--resource URL`,
+//! the protected resource the authorization server issues tokens for (default
+//! this server's `/mcp`), for a resource server elsewhere that checks them at
+//! `/introspect`.
 
 use std::io::Write;
 
@@ -16,7 +19,8 @@ use mcp_test_server::{AuthOptions, ReplyMode, ServerOptions};
 
 const USAGE: &str = "usage: mcp-test-server [--port N] [--sse] [--no-sessions] [--retry-ms N] \
 [--no-event-ids] [--priming] [--drop-sse-after-first-event] [--no-record] [--exit-on-eof] [--stdio] \
-[--oauth] [--oauth-device] [--oauth-dpop] [--oauth-dpop-nonce] [--oauth-consent] [--token-ttl SECS]";
+[--oauth] [--oauth-device] [--oauth-dpop] [--oauth-dpop-nonce] [--oauth-consent] [--token-ttl SECS] \
+[--resource URL]";
 
 struct Args {
     opts: ServerOptions,
@@ -75,6 +79,13 @@ fn parse_args() -> Result<Args, String> {
                 let v = value("--token-ttl")?;
                 auth(&mut args.opts).access_token_ttl_secs =
                     v.parse().map_err(|_| format!("bad --token-ttl: {v}"))?;
+            }
+            "--resource" => {
+                let v = value("--resource")?;
+                if url::Url::parse(&v).is_err() {
+                    return Err(format!("bad --resource: {v}"));
+                }
+                auth(&mut args.opts).prm_resource = Some(v);
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument: {other}")),

@@ -852,6 +852,111 @@ async fn expired_and_revoked_tokens_are_invalid() {
 }
 
 #[tokio::test]
+async fn introspection_reports_live_access_tokens_only() {
+    let server = server_with(AuthOptions::default()).await;
+    let base = server.base_url();
+    assert_eq!(
+        as_metadata(&server).await["introspection_endpoint"],
+        format!("{base}/introspect")
+    );
+    let (client_id, t) = tokens(&server, Some("mcp:read offline_access")).await;
+    let at = access(&t);
+    let r = post_form(&server, "/introspect", &[("token", &at)], &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let v = r.json();
+    assert_eq!(v["active"], true);
+    assert_eq!(v["scope"], "mcp:read offline_access");
+    assert_eq!(v["client_id"], client_id.as_str());
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["aud"], server.url());
+    assert_eq!(v["iss"], base);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let exp = v["exp"].as_u64().expect("exp");
+    assert!(exp > now && exp <= now + 3601, "exp {exp}, now {now}");
+
+    let inactive = json!({"active": false});
+    let rt = t["refresh_token"].as_str().expect("rt");
+    for token in ["nope", rt] {
+        let r = post_form(&server, "/introspect", &[("token", token)], &[]).await;
+        assert_eq!((r.status, r.json()), (200, inactive.clone()));
+    }
+    let r = post_form(&server, "/introspect", &[], &[]).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "invalid_request");
+    let r = send(server.addr(), "GET", "/introspect", &[], None).await;
+    assert_eq!(r.status, 405);
+
+    server.expire_access_tokens();
+    let r = post_form(&server, "/introspect", &[("token", &at)], &[]).await;
+    assert_eq!(r.json(), inactive);
+    let t = refresh(&server, &client_id, rt).await.json();
+    let at = access(&t);
+    let r = post_form(&server, "/introspect", &[("token", &at)], &[]).await;
+    assert_eq!(r.json()["active"], true);
+    server.revoke_all_tokens();
+    let r = post_form(&server, "/introspect", &[("token", &at)], &[]).await;
+    assert_eq!(r.json(), inactive);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn tokens_for_a_resource_served_elsewhere() {
+    // `--resource`: tokens for a resource server in another process, checked by introspection.
+    let elsewhere = "http://127.0.0.1:1/mcp";
+    let server = server_with(AuthOptions {
+        prm_resource: Some(elsewhere.into()),
+        ..Default::default()
+    })
+    .await;
+    let client_id = register_public(&server).await;
+    let (verifier, challenge) = pkce();
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("state", "st4te"),
+    ];
+    // Our own /mcp is not the resource any more.
+    let own = server.url();
+    pairs.push(("resource", own.as_str()));
+    let r = get(&server, &format!("/authorize?{}", form(&pairs))).await;
+    assert_eq!(
+        r.location().get("error").map(String::as_str),
+        Some("invalid_target")
+    );
+    pairs.pop();
+    pairs.push(("resource", elsewhere));
+    let r = get(&server, &format!("/authorize?{}", form(&pairs))).await;
+    let code = r.location().get("code").expect("code").clone();
+    let r = post_form(
+        &server,
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+            ("client_id", &client_id),
+            ("resource", elsewhere),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let at = access(&r.json());
+    let r = post_form(&server, "/introspect", &[("token", &at)], &[]).await;
+    assert_eq!(r.json()["aud"], elsewhere);
+    assert_eq!(r.json()["active"], true);
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn step_up_needs_the_admin_scope() {
     let server = server_with(AuthOptions::default()).await;
     let (_, t) = tokens(&server, Some("mcp:read")).await;

@@ -80,6 +80,10 @@ fn as_metadata(auth: &AuthServer, oidc: bool) -> Value {
             json!(o.token_endpoint_auth_methods),
         );
     }
+    put(
+        "introspection_endpoint",
+        json!(auth.endpoint("/introspect")),
+    );
     if o.device_flow {
         put(
             "device_authorization_endpoint",

@@ -526,6 +526,7 @@ pub(crate) fn routes(auth: &AuthServer) -> Router<Arc<Shared>> {
     if o.revocation {
         routes.push((format!("{p}/revoke"), any(token::revoke)));
     }
+    routes.push((format!("{p}/introspect"), any(token::introspect)));
     if o.device_flow {
         routes.push((
             format!("{p}/device_authorization"),

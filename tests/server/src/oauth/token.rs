@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::dpop::{self, Expect, ProofError};
 use super::store::{AccessToken, Client, RefreshToken, Store};
 use super::{
-    auth_off, bump, header_str, host_url, json_response, no_store, read_form, sha256_b64,
+    auth_off, bump, header_str, host_url, json_response, no_store, now_secs, read_form, sha256_b64,
     AuthServer, Form, OAuthError, DEVICE_GRANT,
 };
 use crate::Shared;
@@ -518,4 +518,52 @@ pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, req: Request) -> R
         }
         Err(e) => e.response(),
     }
+}
+
+/// `POST {issuer}/introspect` (RFC 7662), for resource servers in other processes (the Go
+/// interop servers) that must check this server's opaque access tokens. An access token that
+/// is known, unexpired, unrevoked and of a live grant is `active`, with its `scope`,
+/// `client_id`, `token_type`, `exp`, `aud` (its resource), `iss` and, when DPoP-bound,
+/// `cnf.jkt`; anything else (refresh tokens included) is `{"active": false}`. A test server:
+/// the caller need not authenticate.
+pub(crate) async fn introspect(State(shared): State<Arc<Shared>>, req: Request) -> Response<Body> {
+    let (_parts, form) = match read_form(&shared, req).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let Some(auth) = shared.auth.as_ref() else {
+        return auth_off();
+    };
+    let token = match form.required("token") {
+        Ok(t) => t,
+        Err(e) => return e.response(),
+    };
+    let v = {
+        let store = auth.store();
+        let now = Instant::now();
+        match store.access.get(token) {
+            Some(t) if !t.revoked && store.grant_live(t.grant) && now < t.expires => {
+                // Rounded up: the token is active now, so `exp` is not in the past.
+                let left = t.expires.saturating_duration_since(now);
+                let left = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+                let mut v = json!({
+                    "active": true,
+                    "scope": t.scopes.join(" "),
+                    "client_id": t.client_id,
+                    "token_type": if t.jkt.is_some() { "DPoP" } else { "Bearer" },
+                    "exp": now_secs() + left,
+                    "aud": t.resource,
+                    "iss": auth.issuer,
+                });
+                if let Some(jkt) = &t.jkt {
+                    v["cnf"] = json!({ "jkt": jkt });
+                }
+                v
+            }
+            _ => json!({ "active": false }),
+        }
+    };
+    let mut resp = json_response(StatusCode::OK, &v);
+    no_store(&mut resp);
+    resp
 }
