@@ -1,0 +1,57 @@
+// Package mcpclient is a Model Context Protocol client with complete OAuth 2.1
+// authorization: Streamable HTTP, HTTP+SSE and stdio transports, every protocol version,
+// server requests (elicitation, sampling, roots) and notifications. It is a thin cgo layer
+// over libmcp_client, the project's Rust core, through its C ABI (include/mcp_client.h).
+//
+//	ctx := context.Background()
+//	c, err := mcpclient.New(ctx, "http://127.0.0.1:8080/mcp")
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer c.Close()
+//	res, err := c.CallTool(ctx, "echo", map[string]any{"text": "hi"})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	fmt.Println(res.Text())
+//
+// # Contexts
+//
+// Every call that may block takes a context.Context: its deadline is the call's timeout,
+// and cancelling it ends that call only (the server is told with notifications/cancelled).
+// The error then matches both the context's error and the class sentinel:
+// errors.Is(err, context.DeadlineExceeded) and errors.Is(err, ErrTimeout), or
+// errors.Is(err, context.Canceled) and errors.Is(err, ErrCancelled).
+//
+// # Errors
+//
+// Every error a call returns is an *Error: its Code (the C ABI's result code), the
+// library's message, and where they apply the HTTP status, the JSON-RPC error code and data,
+// the OAuth error and description. errors.Is with the Err* sentinels tells its class.
+//
+// # OAuth
+//
+// WithOAuth turns on the engine: on a 401 it discovers the authorization server, registers,
+// signs in (a browser with PKCE, a Presenter of your own, the device flow, client
+// credentials, jwt-bearer or enterprise-managed authorization), keeps the tokens fresh and
+// stored (the OS keyring, a file, memory, or a CredentialStore of your own) and steps up
+// scopes on 403. To sign in before connecting, make the client WithoutConnect, call
+// Authorize (or BeginAuthorization and CompleteAuthorization with your own redirect
+// handler), then Connect.
+//
+// # Callbacks
+//
+// Handlers, presenters, stores and the logger run on the library's threads, and may run
+// while your call waits. A blocking call on the client from inside one fails with
+// ErrReentrant. A panic in a callback is recovered: in a presenter or device-code display it
+// fails the sign-in, and the call returns an ErrAuth error wrapping a *PanicError; in a
+// handler the server's request is answered with an internal error; elsewhere it is logged.
+// The library never holds a Go pointer: each callback is reached through a cgo.Handle.
+//
+// # Linking
+//
+// By default the package links target/release/libmcp_client.a from the repository
+// statically (build it with `cargo build --release -p mcp-client-capi`). With the build tag
+// mcpclient_dynamic it links target/release/libmcp_client.so instead, with an rpath to that
+// directory.
+package mcpclient
