@@ -3,9 +3,10 @@
 #   tests/run-all.sh            everything
 #   tests/run-all.sh --quick    skip the formatting and lint checks
 # Needs: Rust (cargo), Node.js 20+ with npm (for the official MCP conformance suite, installed
-# from the npm registry on first use), Python 3.9+ with venv (maturin and pytest come from
-# PyPI), and for the C tests gcc, g++, make, pkg-config and
-# valgrind (installed from Debian's packages when missing and running as root, as in CI).
+# from the npm registry on first use), Python 3.9+ with venv (maturin, pytest and mypy come from
+# PyPI), Go 1.24+ (the interop servers' modules come from the Go module proxy), and for the C
+# tests gcc, g++, make, pkg-config and valgrind (installed from Debian's packages when missing
+# and running as root, as in CI).
 # CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,12 @@ tests/c/run.sh
 step "Python: build the wheel, install it in a fresh venv, pytest"
 python/run-tests.sh
 
+step "Go: vet, test -race (static and dynamic linking)"
+bindings/go/run-tests.sh
+
+step "Go interop: servers built with the official Go SDK and with mcp-go, behind OAuth"
+bindings/go/interop/run-tests.sh
+
 CLIENT="$ROOT/target/debug/mcp-conformance-client"
 step "Conformance: stable suite (every client scenario)"
 node tests/conformance/run.mjs --flavor stable --client "$CLIENT" -v --all
@@ -70,5 +77,8 @@ node tests/conformance/run.mjs --flavor stable --client "$PYCLIENT" -v --all --o
 step "Conformance through Python: alpha suite (every client scenario but sep-2640-*)"
 node tests/conformance/run.mjs --flavor alpha --client "$PYCLIENT" -v --all --exclude 'sep-2640-*' \
   --out "$PYOUT/alpha"
+
+step "Conformance through Go: both suites (bindings/go/cmd/mcp-conformance-client)"
+bindings/go/conformance.sh
 
 step "Done in $(( $(date +%s) - t0 )) s"
