@@ -3,7 +3,8 @@
 # transport figures as ratios to a floor measured in the same run (a bare keep-alive reqwest loop
 # sending the same bytes).
 #   benches/run.sh [--rounds N] [--seq N] [--conc N] [--inflight N]
-# Table 1: wall-clock throughput and client CPU per call (noisy on shared machines: medians).
+# Table 1: wall-clock throughput and client CPU per call (noisy on shared machines: medians),
+# for the Rust client, the C ABI (when cc is installed) and the Python package (when python3 is).
 # Table 2 (when valgrind is installed): instructions per sequential call, counted by callgrind,
 # which repeats exactly from run to run.
 set -euo pipefail
@@ -17,6 +18,28 @@ if command -v cc >/dev/null; then
   export MCP_BENCH_C_CLIENT="$PWD/target/release/bench_c_client"
 else
   echo "(no C compiler: no C row)"
+fi
+# The Python rows: a release wheel of python/ in a venv of its own (target/py-bench), run by
+# benches/python/bench_client.py. The extension builds in target/py (its own target dir: it
+# never replaces the C library).
+build_python() {
+  local dir=$PWD/target/py-bench
+  [ -x "$dir/venv/bin/maturin" ] || {
+    rm -rf "$dir/venv"
+    python3 -m venv "$dir/venv" &&
+      "$dir/venv/bin/pip" install -q --disable-pip-version-check "maturin>=1.9,<2"
+  } || return 1
+  rm -rf "$dir/wheels"
+  CARGO_TARGET_DIR=$PWD/target/py "$dir/venv/bin/maturin" build -q --release \
+    -m python/Cargo.toml --out "$dir/wheels" || return 1
+  "$dir/venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
+    "$dir"/wheels/*.whl || return 1
+  export MCP_BENCH_PY="$dir/venv/bin/python"
+}
+if ! command -v python3 >/dev/null; then
+  echo "(no python3: no Python rows)"
+elif ! build_python; then
+  echo "(the Python wheel did not build or install: no Python rows)"
 fi
 cargo bench --quiet --bench credentials
 cargo bench --quiet --bench transport -- "$@"

@@ -198,23 +198,32 @@ fn median(mut v: Vec<Sample>) -> Sample {
     v[v.len() / 2]
 }
 
-/// The C client (benches/c/bench_client.c, built by benches/run.sh; its path in
-/// `MCP_BENCH_C_CLIENT`): one run of `seq` sequential calls and `conc` calls from `threads` C
-/// threads on one client, in its own process.
-fn c_client(url: &str, seq: usize, conc: usize, threads: usize) -> Option<(Sample, Sample)> {
-    let bin = std::env::var_os("MCP_BENCH_C_CLIENT")?;
-    let out = Command::new(bin)
+/// A client in a process of its own, printing `seq CALLS_PER_S CPU_US_PER_CALL` and
+/// `conc CALLS_PER_S CPU_US_PER_CALL` (its CPU: that process's): `program` run with `args`, then
+/// the server URL, `seq` sequential calls, `conc` calls from `threads` threads or tasks, and
+/// `tail`.
+fn subprocess_client(
+    what: &str,
+    program: &std::ffi::OsStr,
+    args: &[&std::ffi::OsStr],
+    url: &str,
+    (seq, conc, threads): (usize, usize, usize),
+    tail: &[&str],
+) -> Option<(Sample, Sample)> {
+    let out = Command::new(program)
+        .args(args)
         .args([
             url.to_owned(),
             seq.to_string(),
             conc.to_string(),
             threads.to_string(),
         ])
+        .args(tail)
         .output()
-        .expect("run the C bench client");
+        .unwrap_or_else(|e| panic!("run the {what} bench client: {e}"));
     assert!(
         out.status.success(),
-        "the C bench client failed: {}",
+        "the {what} bench client failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
@@ -230,6 +239,38 @@ fn c_client(url: &str, seq: usize, conc: usize, threads: usize) -> Option<(Sampl
         })
     };
     Some((sample("seq ")?, sample("conc ")?))
+}
+
+/// The C client (benches/c/bench_client.c, built by benches/run.sh; its path in
+/// `MCP_BENCH_C_CLIENT`): one run of `seq` sequential calls and `conc` calls from `threads` C
+/// threads on one client, in its own process.
+fn c_client(url: &str, seq: usize, conc: usize, threads: usize) -> Option<(Sample, Sample)> {
+    let bin = std::env::var_os("MCP_BENCH_C_CLIENT")?;
+    subprocess_client("C", &bin, &[], url, (seq, conc, threads), &[])
+}
+
+/// The Python package (benches/python/bench_client.py, run by the interpreter in
+/// `MCP_BENCH_PY`, a venv where benches/run.sh installed a release wheel): one run of `seq`
+/// sequential calls and `conc` calls from `threads` threads sharing one `Client` (`mode`
+/// `sync`) or `threads` tasks on one `AsyncClient` (`async`), in its own process.
+fn py_client(
+    url: &str,
+    seq: usize,
+    conc: usize,
+    threads: usize,
+    mode: &str,
+) -> Option<(Sample, Sample)> {
+    let python = std::env::var_os("MCP_BENCH_PY")?;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/python/bench_client.py");
+    subprocess_client(
+        &format!("Python ({mode})"),
+        &python,
+        &[script.as_os_str()],
+        url,
+        (seq, conc, threads),
+        &[mode],
+    )
 }
 
 fn main() {
@@ -297,6 +338,8 @@ fn main() {
             ("Client::call_tool, sequential".into(), vec![]),
             ("Client::request_raw, sequential".into(), vec![]),
             ("C mcp_call_tool, 1 thread".into(), vec![]),
+            ("Python Client, 1 thread".into(), vec![]),
+            ("Python AsyncClient, sequential".into(), vec![]),
             (format!("floor: reqwest, {} in flight", o.inflight), vec![]),
             (
                 format!("Client::call_tool, {} in flight", o.inflight),
@@ -307,13 +350,26 @@ fn main() {
                 vec![],
             ),
             (format!("C mcp_call_tool, {} threads", o.inflight), vec![]),
+            (format!("Python Client, {} threads", o.inflight), vec![]),
+            (
+                format!("Python AsyncClient, {} in flight", o.inflight),
+                vec![],
+            ),
         ];
+        // Where each half of the table (sequential, in flight) starts.
+        let half = results.len() / 2;
         for _ in 0..o.rounds {
             if let Some((seq, conc)) = c_client(&server.url, o.seq, o.conc, o.inflight) {
                 results[3].1.push(seq);
-                results[7].1.push(conc);
+                results[half + 3].1.push(conc);
             }
-            for (i, inflight, calls) in [(0usize, 1usize, o.seq), (4, o.inflight, o.conc)] {
+            for (i, mode) in [(4, "sync"), (5, "async")] {
+                if let Some((seq, conc)) = py_client(&server.url, o.seq, o.conc, o.inflight, mode) {
+                    results[i].1.push(seq);
+                    results[half + i].1.push(conc);
+                }
+            }
+            for (i, inflight, calls) in [(0usize, 1usize, o.seq), (half, o.inflight, o.conc)] {
                 let f = floor(&server.url, &session, &version).await;
                 results[i].1.push(measure(calls, inflight, f).await);
                 let c = client.clone();
