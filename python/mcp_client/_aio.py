@@ -8,13 +8,12 @@ the awaiting task cancels the call, and the server is told.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import weakref
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union, cast
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union, cast
 
 from . import _native
-from ._config import MaybeAwaitable, dumps, make_config
+from ._config import MaybeAwaitable, make_config
 from .oauth import OAuth
 from .types import AuthStatus, CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, Tool
 
@@ -48,15 +47,15 @@ class _Bridge:
             else:
                 fut.set_exception(value)
 
-    async def run(self, start: Callable[["asyncio.Future[Any]"], _native.Pending]) -> Any:
-        """Start a call with a fresh future and wait for it; cancelling cancels the call."""
-        fut = asyncio.get_running_loop().create_future()
-        pending = start(fut)
-        try:
-            return await fut
-        except asyncio.CancelledError:
-            pending.cancel()
-            raise
+
+
+async def _wait(fut: "asyncio.Future[Any]", pending: _native.Pending) -> Any:
+    """The call's outcome; cancelling the awaiting task cancels the call (the server is told)."""
+    try:
+        return await fut
+    except asyncio.CancelledError:
+        pending.cancel()
+        raise
 
 
 def _loop_or_none() -> Optional[asyncio.AbstractEventLoop]:
@@ -121,13 +120,15 @@ class AsyncClient:
             make_config(url, loop=_loop_or_none(), **self._args)
         )
         self._timeout = timeout
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._loop_bridge: Optional[_native.AsyncBridge] = None
 
     async def connect(self, *, timeout: Optional[float] = None) -> None:
         """Connect (nothing if connected already). `async with` connects too. Before it, the
         OAuth methods work: sign in first, or run the two-step sign-in."""
-        b = _bridge()
+        b, fut = self._start()
         t = self._timeout if timeout is None else timeout
-        await b.run(lambda f: b.native.connect(self._native, f, t))
+        await _wait(fut, b.connect(self._native, fut, t))
 
     async def __aenter__(self) -> "AsyncClient":
         await self.connect()
@@ -136,18 +137,23 @@ class AsyncClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _client(self) -> _native.NativeClient:
-        return self._native
+    def _start(self) -> "Tuple[_native.AsyncBridge, asyncio.Future[Any]]":
+        """The bridge of the running loop (kept from the last call) and a new future."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop or self._loop_bridge is None:
+            self._loop_bridge = _bridge().native
+            self._loop = loop
+        return self._loop_bridge, loop.create_future()
 
     @property
     def protocol_version(self) -> str:
         """The protocol version negotiated with the server."""
-        return self._client().protocol_version()
+        return self._native.protocol_version()
 
     @property
     def server_info(self) -> Dict[str, Any]:
         """The server's `initialize` result."""
-        return cast(Dict[str, Any], json.loads(self._client().server_info()))
+        return self._native.server_info()
 
     async def call(
         self,
@@ -157,9 +163,13 @@ class AsyncClient:
         timeout: Optional[float] = None,
     ) -> Any:
         """Send any request; the result as dicts and lists."""
-        c, b = self._client(), _bridge()
-        text = None if params is None else dumps(dict(params), "params")
-        return json.loads(await b.run(lambda f: b.native.call(c, f, method, text, timeout)))
+        b, fut = self._start()
+        pending = b.call(self._native, fut, method, params, timeout)
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            pending.cancel()
+            raise
 
     async def call_tool(
         self,
@@ -169,16 +179,17 @@ class AsyncClient:
         timeout: Optional[float] = None,
     ) -> CallToolResult:
         """Call a tool; its result (a tool's own failure is `isError`, not an exception)."""
-        if arguments is not None and not isinstance(arguments, Mapping):
-            raise TypeError(f"arguments must be a mapping, not {type(arguments).__name__}")
-        c, b = self._client(), _bridge()
-        args = dumps(dict(arguments or {}), "arguments")
-        text = await b.run(lambda f: b.native.call_tool(c, f, name, args, timeout))
-        return cast(CallToolResult, json.loads(text))
+        b, fut = self._start()
+        pending = b.call_tool(self._native, fut, name, arguments, timeout)
+        try:
+            return cast(CallToolResult, await fut)
+        except asyncio.CancelledError:
+            pending.cancel()
+            raise
 
     async def _list(self, kind: str, timeout: Optional[float]) -> Any:
-        c, b = self._client(), _bridge()
-        return json.loads(await b.run(lambda f: b.native.list(c, f, kind, timeout)))
+        b, fut = self._start()
+        return await _wait(fut, b.list(self._native, fut, kind, timeout))
 
     async def list_tools(self, *, timeout: Optional[float] = None) -> List[Tool]:
         """Every tool, following pagination."""
@@ -215,29 +226,29 @@ class AsyncClient:
 
     async def authorize(self, *, timeout: Optional[float] = None) -> None:
         """OAuth: sign in now (see `Client.authorize`)."""
-        c, b = self._client(), _bridge()
-        await b.run(lambda f: b.native.authorize(c, f, timeout))
+        b, fut = self._start()
+        await _wait(fut, b.authorize(self._native, fut, timeout))
 
     async def begin_authorization(self, redirect_uri: str, *, timeout: Optional[float] = None) -> str:
         """OAuth two-step, begin (see `Client.begin_authorization`)."""
-        c, b = self._client(), _bridge()
-        return cast(str, await b.run(lambda f: b.native.begin_authorization(c, f, redirect_uri, timeout)))
+        b, fut = self._start()
+        return cast(str, await _wait(fut, b.begin_authorization(self._native, fut, redirect_uri, timeout)))
 
     async def complete_authorization(self, redirect_url: str, *, timeout: Optional[float] = None) -> None:
         """OAuth two-step, complete."""
-        c, b = self._client(), _bridge()
-        await b.run(lambda f: b.native.complete_authorization(c, f, redirect_url, timeout))
+        b, fut = self._start()
+        await _wait(fut, b.complete_authorization(self._native, fut, redirect_url, timeout))
 
     async def logout(self, *, timeout: Optional[float] = None) -> None:
         """OAuth: revoke, forget and delete the stored tokens."""
-        c, b = self._client(), _bridge()
-        await b.run(lambda f: b.native.logout(c, f, timeout))
+        b, fut = self._start()
+        await _wait(fut, b.logout(self._native, fut, timeout))
 
     def auth_status(self) -> AuthStatus:
         """OAuth: what the client holds now (no secrets)."""
-        return cast(AuthStatus, json.loads(self._client().auth_status()))
+        return cast(AuthStatus, self._native.auth_status())
 
     async def close(self) -> None:
         """End the session; later calls raise ClosedError. Idempotent."""
-        b = _bridge()
-        await b.run(lambda f: b.native.close(self._native, f))
+        b, fut = self._start()
+        await _wait(fut, b.close(self._native, fut))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union, cast
 
 from . import _native
-from ._config import MaybeAwaitable, dumps, make_config
+from ._config import MaybeAwaitable, make_config
 from .oauth import OAuth
 from .types import AuthStatus, CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, Tool
 
@@ -84,7 +83,7 @@ class Client:
     @property
     def server_info(self) -> Dict[str, Any]:
         """The server's `initialize` result (capabilities, serverInfo, instructions)."""
-        return cast(Dict[str, Any], json.loads(self._native.server_info()))
+        return self._native.server_info()
 
     def call(
         self,
@@ -94,8 +93,7 @@ class Client:
         timeout: Optional[float] = None,
     ) -> Any:
         """Send any request; the result as dicts and lists."""
-        text = None if params is None else dumps(dict(params), "params")
-        return json.loads(self._native.call(method, text, timeout))
+        return self._native.call(method, params, timeout)
 
     def call_tool(
         self,
@@ -105,22 +103,19 @@ class Client:
         timeout: Optional[float] = None,
     ) -> CallToolResult:
         """Call a tool; its result (a tool's own failure is `isError`, not an exception)."""
-        if arguments is not None and not isinstance(arguments, Mapping):
-            raise TypeError(f"arguments must be a mapping, not {type(arguments).__name__}")
-        args = dumps(dict(arguments or {}), "arguments")
-        return cast(CallToolResult, json.loads(self._native.call_tool(name, args, timeout)))
+        return cast(CallToolResult, self._native.call_tool(name, arguments, timeout))
 
     def list_tools(self, *, timeout: Optional[float] = None) -> List[Tool]:
         """Every tool, following pagination."""
-        return cast(List[Tool], json.loads(self._native.list("tools", timeout)))
+        return cast(List[Tool], self._native.list("tools", timeout))
 
     def list_resources(self, *, timeout: Optional[float] = None) -> List[Resource]:
         """Every resource, following pagination."""
-        return cast(List[Resource], json.loads(self._native.list("resources", timeout)))
+        return cast(List[Resource], self._native.list("resources", timeout))
 
     def list_prompts(self, *, timeout: Optional[float] = None) -> List[Prompt]:
         """Every prompt, following pagination."""
-        return cast(List[Prompt], json.loads(self._native.list("prompts", timeout)))
+        return cast(List[Prompt], self._native.list("prompts", timeout))
 
     def read_resource(self, uri: str, *, timeout: Optional[float] = None) -> ReadResourceResult:
         """`resources/read`."""
@@ -164,7 +159,7 @@ class Client:
 
     def auth_status(self) -> AuthStatus:
         """OAuth: what the client holds now (no secrets)."""
-        return cast(AuthStatus, json.loads(self._native.auth_status()))
+        return cast(AuthStatus, self._native.auth_status())
 
     def close(self) -> None:
         """End the session; later calls raise ClosedError. Idempotent. Every log record of

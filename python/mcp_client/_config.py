@@ -130,11 +130,3 @@ def make_config(
         on_notification=notify,
         oauth=None if oauth is None else oauth._native(lambda f: sync_callable(f, loop)),
     )
-
-
-def dumps(value: Any, what: str) -> str:
-    """JSON text of `value`, or a TypeError naming `what`."""
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"{what} cannot be sent as JSON: {e}") from None

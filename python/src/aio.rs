@@ -17,12 +17,18 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::client::{raw, request_options, url_arg, ListKind, NativeClient};
+use crate::client::{request_options, url_arg, ListKind, NativeClient};
 use crate::errors::{to_py, CallbackFailure};
+use crate::values;
 
 /// What a call ended with.
 enum Outcome {
+    /// A string result (a URL).
     Text(String),
+    /// A JSON result, made into Python objects on the loop.
+    Json(String),
+    /// Items of a list.
+    Items(Vec<serde_json::Value>),
     Unit,
     Failed(Error, Option<CallbackFailure>),
 }
@@ -202,7 +208,7 @@ impl AsyncBridge {
     }
 
     /// Every outcome queued since the last drain, as `(future, ok, value)` tuples: `value` is
-    /// the result (text or None) or the exception.
+    /// the result (Python objects, a str or None) or the exception.
     fn drain<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyTuple>>> {
         self.shared.armed.store(false, Ordering::Release);
         let done =
@@ -211,6 +217,8 @@ impl AsyncBridge {
         for s in done {
             let (ok, value): (bool, Py<PyAny>) = match s.outcome {
                 Outcome::Text(t) => (true, t.into_pyobject(py)?.into_any().unbind()),
+                Outcome::Json(t) => (true, values::from_json(py, &t)?.unbind()),
+                Outcome::Items(items) => (true, values::to_py(py, &items)?.unbind()),
                 Outcome::Unit => (true, py.None()),
                 Outcome::Failed(e, failure) => (
                     false,
@@ -250,18 +258,21 @@ impl AsyncBridge {
         })
     }
 
-    /// Any request; `fut` gets the result as JSON text.
-    #[pyo3(signature = (client, fut, method, params_json=None, timeout=None))]
+    /// Any request with `params` (a mapping or None); `fut` gets the result.
+    #[pyo3(signature = (client, fut, method, params=None, timeout=None))]
     fn call(
         &self,
         py: Python<'_>,
         client: &NativeClient,
         fut: Py<PyAny>,
         method: String,
-        params_json: Option<&str>,
+        params: Option<&Bound<'_, PyAny>>,
         timeout: Option<f64>,
     ) -> PyResult<Pending> {
-        let params = params_json.map(|p| raw(p, "params")).transpose()?;
+        let params = match params {
+            Some(p) if !p.is_none() => Some(values::mapping_json(Some(p), "params")?),
+            _ => None,
+        };
         self.request(
             py,
             client,
@@ -271,22 +282,22 @@ impl AsyncBridge {
                 let r = c.request_raw(&method, params.as_deref(), opts).await?;
                 Ok(r.get().to_owned())
             },
-            text,
+            Outcome::Json,
         )
     }
 
-    /// `tools/call`; `fut` gets the result as JSON text.
-    #[pyo3(signature = (client, fut, name, arguments_json, timeout=None))]
+    /// `tools/call` with `arguments` (a mapping or None); `fut` gets the result.
+    #[pyo3(signature = (client, fut, name, arguments=None, timeout=None))]
     fn call_tool(
         &self,
         py: Python<'_>,
         client: &NativeClient,
         fut: Py<PyAny>,
         name: String,
-        arguments_json: &str,
+        arguments: Option<&Bound<'_, PyAny>>,
         timeout: Option<f64>,
     ) -> PyResult<Pending> {
-        let args = raw(arguments_json, "arguments")?;
+        let args = values::mapping_json(arguments, "arguments")?;
         self.request(
             py,
             client,
@@ -296,11 +307,11 @@ impl AsyncBridge {
                 let r = c.call_tool_raw(&name, &args, opts).await?;
                 Ok(r.get().to_owned())
             },
-            text,
+            Outcome::Json,
         )
     }
 
-    /// Every item of `kind`; `fut` gets a JSON array.
+    /// Every item of `kind`; `fut` gets a list of dicts.
     #[pyo3(signature = (client, fut, kind, timeout=None))]
     fn list(
         &self,
@@ -316,11 +327,8 @@ impl AsyncBridge {
             client,
             fut,
             timeout,
-            |c, opts| async move {
-                let items = kind.fetch(c, opts).await?;
-                serde_json::to_string(&items).map_err(|e| Error::InvalidArgument(e.to_string()))
-            },
-            text,
+            |c, opts| kind.fetch(c, opts),
+            Outcome::Items,
         )
     }
 

@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 use mcp::oauth::OAuthEngine;
 use mcp::{CancellationToken, Client, ClientConfig, Error, RequestOptions};
 use pyo3::prelude::*;
-use serde_json::value::RawValue;
 use url::Url;
 
 use crate::config::{seconds, Built, NativeConfig};
 use crate::errors::{invalid, to_py, CallbackFailure};
 use crate::run::{block, On};
+use crate::values;
 
 /// Per-call options: the timeout, in seconds.
 pub(crate) fn request_options(timeout: Option<f64>) -> PyResult<RequestOptions> {
@@ -27,11 +27,6 @@ fn cancellable(timeout: Option<f64>) -> PyResult<(RequestOptions, CancellationTo
     let token = CancellationToken::new();
     opts.cancel = Some(token.clone());
     Ok((opts, token))
-}
-
-/// JSON text from Python, checked.
-pub(crate) fn raw(json: &str, what: &str) -> PyResult<Box<RawValue>> {
-    RawValue::from_string(json.to_owned()).map_err(|e| invalid(format!("{what} is not JSON: {e}")))
 }
 
 /// A URL argument.
@@ -226,45 +221,53 @@ impl NativeClient {
         Ok(())
     }
 
-    /// Any request: params and result as JSON text.
-    #[pyo3(signature = (method, params_json=None, timeout=None))]
-    fn call(
+    /// Any request: `params` (a mapping or None) and the result as Python objects.
+    #[pyo3(signature = (method, params=None, timeout=None))]
+    fn call<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         method: String,
-        params_json: Option<&str>,
+        params: Option<&Bound<'py, PyAny>>,
         timeout: Option<f64>,
-    ) -> PyResult<String> {
-        let params = params_json.map(|p| raw(p, "params")).transpose()?;
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let params = match params {
+            Some(p) if !p.is_none() => Some(values::mapping_json(Some(p), "params")?),
+            _ => None,
+        };
         let out = self.run(py, timeout, |c, opts| async move {
             c.request_raw(&method, params.as_deref(), opts).await
         })?;
-        Ok(out.get().to_owned())
+        values::from_json(py, out.get())
     }
 
-    /// `tools/call`: arguments and result as JSON text.
-    #[pyo3(signature = (name, arguments_json, timeout=None))]
-    fn call_tool(
+    /// `tools/call` with `arguments` (a mapping or None); the result as Python objects.
+    #[pyo3(signature = (name, arguments=None, timeout=None))]
+    fn call_tool<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         name: String,
-        arguments_json: &str,
+        arguments: Option<&Bound<'py, PyAny>>,
         timeout: Option<f64>,
-    ) -> PyResult<String> {
-        let args = raw(arguments_json, "arguments")?;
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = values::mapping_json(arguments, "arguments")?;
         let out = self.run(py, timeout, |c, opts| async move {
             c.call_tool_raw(&name, &args, opts).await
         })?;
-        Ok(out.get().to_owned())
+        values::from_json(py, out.get())
     }
 
     /// Every item of `kind` (`tools`, `resources` or `prompts`), pagination followed by the
-    /// core, as a JSON array.
+    /// core, as a list of dicts.
     #[pyo3(signature = (kind, timeout=None))]
-    fn list(&self, py: Python<'_>, kind: &str, timeout: Option<f64>) -> PyResult<String> {
+    fn list<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let kind = ListKind::parse(kind)?;
         let items = self.run(py, timeout, |c, opts| kind.fetch(c, opts))?;
-        serde_json::to_string(&items).map_err(|e| invalid(e.to_string()))
+        values::to_py(py, &items)
     }
 
     /// The negotiated protocol version.
@@ -272,9 +275,9 @@ impl NativeClient {
         Ok(self.parts.client(py)?.protocol_version())
     }
 
-    /// The server's `initialize` result (JSON text).
-    fn server_info(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(self.parts.client(py)?.server_info().to_string())
+    /// The server's `initialize` result.
+    fn server_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        values::to_py(py, &self.parts.client(py)?.server_info())
     }
 
     /// OAuth: sign in now (quick when a stored or refreshable token will do).
@@ -318,9 +321,9 @@ impl NativeClient {
         self.run_oauth(py, timeout, |e| async move { e.logout().await })
     }
 
-    /// OAuth: what is held now, without secrets (JSON text).
-    fn auth_status(&self) -> PyResult<String> {
-        serde_json::to_string(&self.parts.oauth()?.status()).map_err(|e| invalid(e.to_string()))
+    /// OAuth: what is held now, without secrets.
+    fn auth_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        values::to_py(py, &self.parts.oauth()?.status())
     }
 
     /// Close the session (idempotent).

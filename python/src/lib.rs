@@ -7,7 +7,8 @@
 //! - `aio`: the asyncio bridge (`AsyncBridge`), calls on the shared runtime settled on the loop;
 //! - `callbacks`: Python callables as the core's presenter, store, handlers and event hook;
 //! - `errors`: core errors as the exceptions of `mcp_client.errors`;
-//! - `log`: the core's `tracing` events into Python's `logging`.
+//! - `log`: the core's `tracing` events into Python's `logging`;
+//! - `values`: Python objects to JSON text and back, in Rust.
 
 use pyo3::prelude::*;
 
@@ -18,6 +19,7 @@ mod config;
 mod errors;
 mod log;
 mod run;
+mod values;
 
 /// The native module.
 #[pymodule]

@@ -75,6 +75,22 @@ def test_bad_arguments(server_url: str) -> None:
             c.call_tool("add", [1, 2])  # type: ignore[arg-type]
         with pytest.raises(ValueError):
             c.call_tool("add", {"a": 1}, timeout=-1)
+        with pytest.raises(TypeError):
+            c.call_tool("echo", {"text": object()})
+        with pytest.raises(TypeError):
+            c.call("ping", ["not", "a", "mapping"])  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            c.call_tool("echo", {"text": float("nan")})
+        with pytest.raises(TypeError):
+            c.call_tool("echo", {"text": "x", 1: "non-str key"})  # type: ignore[dict-item]
+        loop: list = []
+        loop.append(loop)
+        with pytest.raises(TypeError):
+            c.call_tool("echo", {"text": "x", "cycle": loop})
+        # Still usable, and values of every JSON type survive the round trip in order.
+        args = {"text": "ünï", "z": 1, "a": [1.5, True, None, {"k": "v"}], "big": 2**70}
+        r = c.call("tools/call", {"name": "echo", "arguments": args})
+        assert r["content"][0]["text"] == "ünï"
 
 
 def test_threads_share_one_client(server_url: str) -> None:
