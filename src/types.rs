@@ -15,6 +15,10 @@
 //! | [`list_prompts`](crate::Client::list_prompts) | [`prompts`](crate::Client::prompts) → [`Prompt`] |
 //! | [`get_prompt`](crate::Client::get_prompt) | [`prompt`](crate::Client::prompt) → [`GetPromptResult`] |
 //!
+//! The task methods ([`start_tool_task`](crate::Client::start_tool_task),
+//! [`task_status`](crate::Client::task_status), [`cancel_task`](crate::Client::cancel_task),
+//! [`list_tasks`](crate::Client::list_tasks)) return [`CreateTaskResult`] and [`Task`] directly.
+//!
 //! Nothing a server sends is lost: every type keeps the members it does not model (newer
 //! fields, `icons`, `execution`, `resultType`, `ttlMs`, vendor extensions) in its `extra` map,
 //! and they are written back when the value is serialized. A content block of a type this
@@ -678,6 +682,138 @@ pub struct GetPromptResult {
     /// Members this version does not model.
     #[serde(flatten)]
     pub extra: JsonObject,
+}
+
+// ---- tasks (2025-11-25) -----------------------------------------------------------------
+
+/// Whether a tool may be called as a task (its `execution.taskSupport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TaskSupport {
+    /// Never as a task (the default, when the tool declares nothing).
+    #[default]
+    Forbidden,
+    /// As a task or plainly.
+    Optional,
+    /// Only as a task.
+    Required,
+}
+
+impl TaskSupport {
+    /// The `execution.taskSupport` of a tool as `tools/list` gives it (`Forbidden` when absent
+    /// or unknown).
+    pub fn of_tool(tool: &Value) -> TaskSupport {
+        TaskSupport::of_execution(tool.get("execution"))
+    }
+
+    fn of_execution(execution: Option<&Value>) -> TaskSupport {
+        match execution
+            .and_then(|e| e.get("taskSupport"))
+            .and_then(Value::as_str)
+        {
+            Some("optional") => TaskSupport::Optional,
+            Some("required") => TaskSupport::Required,
+            _ => TaskSupport::Forbidden,
+        }
+    }
+}
+
+impl Tool {
+    /// The tool's `execution.taskSupport` ([`TaskSupport::Forbidden`] when it declares none).
+    pub fn task_support(&self) -> TaskSupport {
+        TaskSupport::of_execution(self.extra.get("execution"))
+    }
+}
+
+/// The status of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TaskStatus {
+    /// The request is being processed.
+    Working,
+    /// The server needs input from the client (its requests arrive during `tasks/result`).
+    InputRequired,
+    /// Done; the result is available (terminal).
+    Completed,
+    /// The request did not complete successfully, a tool error included (terminal).
+    Failed,
+    /// Cancelled before completion (terminal).
+    Cancelled,
+    /// A status this version does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl TaskStatus {
+    /// Whether the status is terminal (`completed`, `failed` or `cancelled`).
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Completed | TaskStatus::Failed | TaskStatus::Cancelled
+        )
+    }
+}
+
+/// A task: the state of a task-augmented request on the server (the result of `tasks/get`
+/// and `tasks/cancel`, an item of `tasks/list`, the params of `notifications/tasks/status`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Task {
+    /// The task's id, chosen by the server.
+    pub task_id: String,
+    /// Its current status.
+    pub status: TaskStatus,
+    /// A human-readable description of the status (for a failed task, what went wrong).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    /// When the task was created (ISO 8601).
+    #[serde(default)]
+    pub created_at: String,
+    /// When the task was last updated (ISO 8601).
+    #[serde(default)]
+    pub last_updated_at: String,
+    /// How long the server keeps the task from its creation, in milliseconds; `None` for
+    /// unlimited.
+    #[serde(default)]
+    pub ttl: Option<u64>,
+    /// The polling interval the server suggests, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_interval: Option<u64>,
+    /// The `_meta` of the message that carried the task.
+    #[serde(default, rename = "_meta", skip_serializing_if = "Option::is_none")]
+    pub meta: Option<JsonObject>,
+    /// Members this version does not model.
+    #[serde(flatten)]
+    pub extra: JsonObject,
+}
+
+/// The answer to a task-augmented request (`CreateTaskResult`): the task, not yet the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct CreateTaskResult {
+    /// The task created.
+    pub task: Task,
+    /// The result's `_meta`.
+    #[serde(default, rename = "_meta", skip_serializing_if = "Option::is_none")]
+    pub meta: Option<JsonObject>,
+    /// Members this version does not model.
+    #[serde(flatten)]
+    pub extra: JsonObject,
+}
+
+impl CreateTaskResult {
+    /// The text the server suggests handing the model at once while the task runs
+    /// (`_meta["io.modelcontextprotocol/model-immediate-response"]`), if any.
+    pub fn model_immediate_response(&self) -> Option<&str> {
+        self.meta
+            .as_ref()?
+            .get("io.modelcontextprotocol/model-immediate-response")?
+            .as_str()
+    }
 }
 
 // ---- decoding, for the client's typed methods -------------------------------------------

@@ -1,9 +1,11 @@
 //! The client: the protocol handshake, requests with timeouts and cancellation, server
 //! notifications and requests, and the MCP methods. `stateless.rs` is its 2026-07-28 request
-//! path (per-request `_meta`, MCP headers, multi round-trip requests); `typed.rs` the typed
-//! twins of its JSON methods.
+//! path (per-request `_meta`, MCP headers, multi round-trip requests); `tasks.rs` tasks
+//! (task-augmented tool calls and the `tasks/*` methods); `typed.rs` the typed twins of its
+//! JSON methods.
 
 mod stateless;
+mod tasks;
 mod typed;
 
 pub use stateless::encode_header_value;
@@ -33,6 +35,7 @@ use crate::transport::legacy::LegacyTransport;
 use crate::transport::stdio::StdioTransport;
 use crate::transport::{Inbound, Outgoing};
 use stateless::ToolHeaders;
+use tasks::TaskSupportCache;
 
 /// Per-request options.
 #[derive(Debug, Clone, Default)]
@@ -110,6 +113,13 @@ struct Inner {
     reinit: tokio::sync::Mutex<u64>,
     generation: AtomicU64,
     tool_headers: RwLock<Option<Arc<HashMap<String, ToolHeaders>>>>,
+    /// Whether the server accepts task-augmented `tools/call` (from the handshake).
+    tool_tasks: AtomicBool,
+    /// Whether the server supports `tasks/cancel` (from the handshake).
+    task_cancel: AtomicBool,
+    /// The tools' `execution.taskSupport` (shared with the inbound dispatcher, which empties
+    /// it on `notifications/tools/list_changed`).
+    task_support: TaskSupportCache,
     /// Stops everything in the background when the client closes.
     stop: CancellationToken,
     /// The runtime the client was connected on, where work that outlives a call runs (even
@@ -167,18 +177,21 @@ impl Client {
     pub async fn connect(config: ClientConfig) -> Result<Client> {
         let capabilities = config.effective_capabilities();
         let (tx, rx) = mpsc::unbounded_channel();
+        let task_support = TaskSupportCache::default();
         tokio::spawn(dispatch_inbound(
             rx,
             config.handlers.clone(),
             capabilities.clone(),
+            task_support.clone(),
         ));
         let stop = CancellationToken::new();
         let target = config.target.clone();
         match &target {
             ServerTarget::Stdio(cmd) => {
                 let t = StdioTransport::spawn(cmd, config.max_body_bytes, tx)?;
+                let conn = Conn::Stdio(Box::new(t));
                 let client =
-                    Client::from_conn(config, capabilities, Conn::Stdio(Box::new(t)), stop, None);
+                    Client::from_conn(config, capabilities, conn, stop, None, task_support);
                 if let Err(e) = client.initialize().await {
                     let _ = client.close().await;
                     return Err(e);
@@ -225,6 +238,7 @@ impl Client {
                     Conn::Http(transport),
                     stop,
                     oauth.clone(),
+                    task_support,
                 );
                 match client.handshake_http().await {
                     Ok(()) => {
@@ -238,6 +252,7 @@ impl Client {
                             .map_err(|_| Error::Internal("client shared during connect".into()))?;
                         let config = inner.config.clone();
                         let capabilities = inner.capabilities.clone();
+                        let task_support = inner.task_support.clone();
                         drop(inner);
                         let url = url.clone();
                         let get =
@@ -258,6 +273,7 @@ impl Client {
                             Conn::Legacy(legacy),
                             CancellationToken::new(),
                             oauth,
+                            task_support,
                         );
                         client.initialize().await?;
                         Ok(client)
@@ -274,6 +290,7 @@ impl Client {
         conn: Conn,
         stop: CancellationToken,
         oauth: Option<Arc<OAuthEngine>>,
+        task_support: TaskSupportCache,
     ) -> Client {
         let auth_suspends = matches!(
             config.auth,
@@ -293,6 +310,9 @@ impl Client {
                 reinit: tokio::sync::Mutex::new(0),
                 generation: AtomicU64::new(0),
                 tool_headers: RwLock::new(None),
+                tool_tasks: AtomicBool::new(false),
+                task_cancel: AtomicBool::new(false),
+                task_support,
                 get_stream_stop: std::sync::Mutex::new(stop.child_token()),
                 deadlines: Deadlines::start(stop.clone()),
                 stop,
@@ -432,9 +452,16 @@ impl Client {
         if let Conn::Http(h) = &self.inner.conn {
             h.set_protocol_version((!version.is_empty()).then_some(version.as_str()));
         }
-        self.inner
-            .stateless
-            .store(protocol::is_stateless(&version), Ordering::Release);
+        let stateless = protocol::is_stateless(&version);
+        self.inner.stateless.store(stateless, Ordering::Release);
+        // Tasks as 2025-11-25 defines them; the stateless revision moved them to an extension.
+        let tasks = server.pointer("/capabilities/tasks").filter(|_| !stateless);
+        let tool_tasks = tasks
+            .and_then(|t| t.pointer("/requests/tools/call"))
+            .is_some();
+        let task_cancel = tasks.and_then(|t| t.get("cancel")).is_some();
+        self.inner.tool_tasks.store(tool_tasks, Ordering::Release);
+        self.inner.task_cancel.store(task_cancel, Ordering::Release);
         *self
             .inner
             .negotiated
@@ -685,6 +712,9 @@ impl Client {
         if self.uses_tool_headers() {
             stateless::filter_invalid_tools(&mut page);
         }
+        if let Some(Value::Array(tools)) = page.get("tools") {
+            tasks::remember_task_support(&self.inner.task_support, tools, false);
+        }
         Ok(page)
     }
 
@@ -696,6 +726,7 @@ impl Client {
     /// [`Client::list_tools`] with per-request options (applied to each page).
     pub async fn list_tools_with(&self, opts: RequestOptions) -> Result<Vec<Value>> {
         let tools = self.collect_pages("tools/list", "tools", &opts).await?;
+        tasks::remember_task_support(&self.inner.task_support, &tools, true);
         if self.uses_tool_headers() {
             let mut page = json!({ "tools": tools });
             stateless::filter_invalid_tools(&mut page);
@@ -711,6 +742,11 @@ impl Client {
 
     /// `tools/call` with JSON arguments; returns the `CallToolResult` (a tool error is a
     /// result with `isError: true`, not an `Err`).
+    ///
+    /// A tool that must run as a task (`execution.taskSupport: "required"`, learnt from
+    /// [`Client::list_tools`] or from the server's refusal of a plain call) is called as one
+    /// and waited for: the result is the task's, the timeout bounds the whole wait, and a
+    /// cancellation cancels the task (see [`Client::start_tool_task`] for the task itself).
     pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<Value> {
         self.call_tool_with(name, arguments, RequestOptions::default())
             .await
@@ -727,7 +763,7 @@ impl Client {
         // intermediate JSON tree.
         let method = "tools/call";
         let out = self
-            .dispatch(method, Params::Tool(name, &arguments), &opts)
+            .call_tool_any(name, Params::Tool(name, &arguments), &opts)
             .await?;
         serde_json::from_str(out.get())
             .map_err(|e| Error::MalformedMessage(format!("result of `{method}`: {e}")))
@@ -746,7 +782,7 @@ impl Client {
                 "the arguments of `{name}` must be a JSON object"
             )));
         }
-        self.dispatch("tools/call", Params::ToolRaw(name, arguments), &opts)
+        self.call_tool_any(name, Params::ToolRaw(name, arguments), &opts)
             .await
     }
 
@@ -945,6 +981,7 @@ impl Client {
 }
 
 /// Request params as the caller gave them: a JSON tree, raw JSON text, or a tool call's parts.
+#[derive(Clone, Copy)]
 enum Params<'a> {
     Value(Option<&'a Value>),
     Raw(Option<&'a RawValue>),
@@ -1019,24 +1056,29 @@ async fn dispatch_inbound(
     mut rx: mpsc::UnboundedReceiver<Inbound>,
     handlers: Handlers,
     capabilities: Value,
+    task_support: TaskSupportCache,
 ) {
-    let apply_defaults = capabilities
-        .pointer("/elicitation/form/applyDefaults")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let capabilities = Arc::new(capabilities);
     while let Some(msg) = rx.recv().await {
         match msg {
             Inbound::Notification(n) => {
                 tracing::debug!(method = %n.method, "server notification");
+                if n.method == "notifications/tools/list_changed" {
+                    task_support
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .clear();
+                }
                 if let Some(h) = &handlers.notification {
                     h.on_notification(&n);
                 }
             }
             Inbound::Request(req, responder) => {
                 let handlers = handlers.clone();
+                let capabilities = capabilities.clone();
                 tokio::spawn(async move {
                     let outcome =
-                        answer_server_request(&handlers, &req.method, req.params, apply_defaults)
+                        answer_server_request(&handlers, &req.method, req.params, &capabilities)
                             .await;
                     let body = jsonrpc::encode_response(&req.id, &outcome);
                     if let Err(e) = responder.send(body).await {
@@ -1048,12 +1090,13 @@ async fn dispatch_inbound(
     }
 }
 
-/// The answer to one server request, through the host's hooks.
+/// The answer to one server request, through the host's hooks. `capabilities` are the
+/// client's: whether to apply elicitation defaults, whether it runs tasks for the request.
 pub(crate) async fn answer_server_request(
     handlers: &Handlers,
     method: &str,
-    params: Value,
-    apply_defaults: bool,
+    mut params: Value,
+    capabilities: &Value,
 ) -> std::result::Result<Value, RpcError> {
     if method == "ping" {
         return Ok(json!({}));
@@ -1064,10 +1107,31 @@ pub(crate) async fn answer_server_request(
             format!("the client has no handler for `{method}`"),
         ));
     };
+    // A request the client declares no task support for is answered plainly: its `task`
+    // field is ignored (2025-11-25, tasks).
+    let tasks_for = format!("/tasks/requests/{method}");
+    if let (Value::Object(p), None) = (&mut params, capabilities.pointer(&tasks_for)) {
+        p.remove("task");
+    }
+    let apply_defaults = capabilities
+        .pointer("/elicitation/form/applyDefaults")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let defaults_from = (apply_defaults && method == "elicitation/create").then(|| params.clone());
+    // An answer to a task's request carries the task's id back.
+    let related = params
+        .pointer("/_meta")
+        .and_then(|m| m.get(tasks::RELATED_TASK))
+        .cloned();
     let mut result = h.handle(method, params).await?;
     if let Some(p) = defaults_from {
         apply_elicitation_defaults(&p, &mut result);
+    }
+    if let (Some(related), Value::Object(r)) = (related, &mut result) {
+        let meta = r.entry("_meta").or_insert_with(|| json!({}));
+        if let Value::Object(m) = meta {
+            m.insert(tasks::RELATED_TASK.into(), related);
+        }
     }
     Ok(result)
 }

@@ -175,11 +175,6 @@ async fn answer_input_requests(
     client: &Client,
     requests: Map<String, Value>,
 ) -> Result<Map<String, Value>> {
-    let apply_defaults = client
-        .capabilities()
-        .pointer("/elicitation/form/applyDefaults")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
     let mut out = Map::new();
     for (key, req) in requests {
         let method = req
@@ -188,9 +183,10 @@ async fn answer_input_requests(
             .ok_or_else(|| Error::MalformedMessage(format!("input request `{key}` has no method")))?
             .to_owned();
         let params = req.get("params").cloned().unwrap_or(Value::Null);
-        let result = answer_server_request(client.handlers(), &method, params, apply_defaults)
-            .await
-            .map_err(Error::Rpc)?;
+        let result =
+            answer_server_request(client.handlers(), &method, params, client.capabilities())
+                .await
+                .map_err(Error::Rpc)?;
         out.insert(key, result);
     }
     Ok(out)

@@ -247,7 +247,7 @@ async fn post_mcp(State(shared): State<Arc<Shared>>, req: Request) -> Response<B
 
 /// `initialize`: negotiates, mints a session (when on and successful) and replies.
 fn initialize(shared: &Shared, id: &Value, params: Option<&Value>) -> Response<Body> {
-    let result = mcp::initialize(params, mcp::HTTP_VERSIONS);
+    let result = mcp::initialize_with(params, mcp::HTTP_VERSIONS, shared.hub.tasks);
     let session = if result.is_ok() && shared.opts.sessions {
         let sid: Arc<str> = random_id().into();
         let session = Arc::new(Session::http(

@@ -34,6 +34,7 @@ mod record;
 mod session;
 mod sse;
 mod stdio;
+mod tasks;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -92,6 +93,10 @@ pub struct ServerOptions {
     /// Protect `/mcp` with OAuth and serve an authorization server on the
     /// same origin. Default None: unprotected.
     pub auth: Option<AuthOptions>,
+    /// Support tasks (protocol 2025-11-25): advertise the `tasks` capability, list the task
+    /// tools (`report`, `convert`, `quick`, `confirm`, `crash`, after the others) and serve
+    /// task-augmented `tools/call` and `tasks/*`. Default false.
+    pub tasks: bool,
 }
 
 impl Default for ServerOptions {
@@ -106,6 +111,7 @@ impl Default for ServerOptions {
             drop_sse_after_first_event: false,
             record: true,
             auth: None,
+            tasks: false,
         }
     }
 }
@@ -129,6 +135,7 @@ impl Shared {
     fn new(opts: ServerOptions, addr: SocketAddr) -> std::io::Result<Self> {
         let mut hub = Hub::new();
         hub.admin_tool = opts.auth.is_some();
+        hub.tasks = opts.tasks;
         let auth = match &opts.auth {
             Some(a) => Some(oauth::AuthServer::new(a.clone(), addr)?),
             None => None,

@@ -3,7 +3,8 @@
 //! Over HTTP it prints exactly one line to stdout, the MCP URL
 //! (`http://127.0.0.1:PORT/mcp`), then serves until SIGTERM/SIGINT (or until
 //! stdin reaches EOF with `--exit-on-eof`). With `--stdio` it speaks MCP on
-//! stdin/stdout instead and exits when stdin closes.
+//! stdin/stdout instead and exits when stdin closes. `--tasks` turns tasks
+//! (2025-11-25) on over HTTP.
 //!
 //! `--oauth` protects `/mcp` and serves an OAuth authorization server on the
 //! same origin (defaults of `AuthOptions`); `--oauth-device`,
@@ -18,9 +19,9 @@ use std::io::Write;
 use mcp_test_server::{AuthOptions, ReplyMode, ServerOptions};
 
 const USAGE: &str = "usage: mcp-test-server [--port N] [--sse] [--no-sessions] [--retry-ms N] \
-[--no-event-ids] [--priming] [--drop-sse-after-first-event] [--no-record] [--exit-on-eof] [--stdio] \
-[--oauth] [--oauth-device] [--oauth-dpop] [--oauth-dpop-nonce] [--oauth-consent] [--token-ttl SECS] \
-[--resource URL]";
+[--no-event-ids] [--priming] [--drop-sse-after-first-event] [--no-record] [--tasks] [--exit-on-eof] \
+[--stdio] [--oauth] [--oauth-device] [--oauth-dpop] [--oauth-dpop-nonce] [--oauth-consent] \
+[--token-ttl SECS] [--resource URL]";
 
 struct Args {
     opts: ServerOptions,
@@ -62,6 +63,7 @@ fn parse_args() -> Result<Args, String> {
             "--priming" => args.opts.sse_priming = true,
             "--drop-sse-after-first-event" => args.opts.drop_sse_after_first_event = true,
             "--no-record" => args.opts.record = false,
+            "--tasks" => args.opts.tasks = true,
             "--exit-on-eof" => args.exit_on_eof = true,
             "--stdio" => args.stdio = true,
             "--oauth" => {

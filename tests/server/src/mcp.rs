@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use crate::session::{lock, Hub, Outbox, Session};
+use crate::tasks;
 
 /// The protocol versions of Streamable HTTP, newest first.
 pub(crate) const HTTP_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26"];
@@ -45,11 +46,15 @@ pub(crate) mod code {
     pub(crate) const INVALID_PARAMS: i64 = -32602;
     /// MCP: resource not found.
     pub(crate) const RESOURCE_NOT_FOUND: i64 = -32002;
-    /// MCP: request cancelled (only for JSON replies to a cancelled call).
+    /// Internal error.
+    pub(crate) const INTERNAL_ERROR: i64 = -32603;
+    /// MCP: request cancelled (JSON replies to a cancelled call; `tasks/result` of a task
+    /// cancelled before it had a result).
     pub(crate) const REQUEST_CANCELLED: i64 = -32800;
 }
 
 /// A JSON-RPC error.
+#[derive(Clone)]
 pub(crate) struct RpcError {
     code: i64,
     message: String,
@@ -57,7 +62,7 @@ pub(crate) struct RpcError {
 }
 
 impl RpcError {
-    fn new(code: i64, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: i64, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -153,6 +158,9 @@ pub(crate) fn parse(msg: Value) -> Message {
 /// Whether a request must be answered on an SSE stream whatever the reply
 /// mode: tool calls that send notifications or requests while running.
 pub(crate) fn needs_stream(method: &str, params: Option<&Value>) -> bool {
+    if method == "tasks/result" {
+        return true; // a task's requests for the client go on its stream
+    }
     if method != "tools/call" {
         return false;
     }
@@ -169,11 +177,12 @@ pub(crate) fn needs_stream(method: &str, params: Option<&Value>) -> bool {
 /// Whether a request may take a while (sleeps or waits for the client), so
 /// transports run it in its own task.
 pub(crate) fn is_long(method: &str, params: Option<&Value>) -> bool {
-    method == "tools/call"
-        && matches!(
-            params.and_then(|p| p.get("name")).and_then(Value::as_str),
-            Some("slow" | "ask" | "sample" | "list_roots" | "notify")
-        )
+    method == "tasks/result"
+        || method == "tools/call"
+            && matches!(
+                params.and_then(|p| p.get("name")).and_then(Value::as_str),
+                Some("slow" | "ask" | "sample" | "list_roots" | "notify")
+            )
 }
 
 fn progress_token(params: &Value) -> Option<&Value> {
@@ -214,9 +223,13 @@ pub(crate) async fn handle_request(
 ) -> Option<Value> {
     let result = match method {
         "tools/call" => return tools_call(ctx, id, params).await,
-        "initialize" => initialize(params, ctx.versions),
+        "tasks/result" if ctx.hub.tasks => return tasks::result(ctx, id, params).await,
+        "tasks/get" if ctx.hub.tasks => tasks::get(ctx, params),
+        "tasks/list" if ctx.hub.tasks => tasks::list(ctx, params),
+        "tasks/cancel" if ctx.hub.tasks => tasks::cancel(ctx, params),
+        "initialize" => initialize_with(params, ctx.versions, ctx.hub.tasks),
         "ping" => Ok(json!({})),
-        "tools/list" => tools_list(params, ctx.hub.admin_tool),
+        "tools/list" => tools_list(params, ctx.hub.admin_tool, ctx.hub.tasks),
         "resources/list" => Ok(resources_list()),
         "resources/templates/list" => Ok(templates_list()),
         "resources/read" => resources_read(params),
@@ -239,6 +252,15 @@ pub(crate) fn initialize(
     params: Option<&Value>,
     versions: &'static [&'static str],
 ) -> Result<Value, RpcError> {
+    initialize_with(params, versions, false)
+}
+
+/// The `initialize` result, with the `tasks` capability when tasks are on.
+pub(crate) fn initialize_with(
+    params: Option<&Value>,
+    versions: &'static [&'static str],
+    tasks: bool,
+) -> Result<Value, RpcError> {
     let asked = params
         .and_then(|p| p.get("protocolVersion"))
         .and_then(Value::as_str)
@@ -248,7 +270,7 @@ pub(crate) fn initialize(
         .find(|v| **v == asked)
         .copied()
         .unwrap_or(LATEST);
-    Ok(json!({
+    let mut result = json!({
         "protocolVersion": version,
         "capabilities": {
             "tools": {"listChanged": true},
@@ -265,18 +287,22 @@ pub(crate) fn initialize(
         "instructions": "A test server for mcp-client. Tools: echo, add, slow, fail, notify, \
             ask, sample, list_roots, broadcast. Resources: test://hello, test://data.json, \
             test://items/{id}. Prompt: greet.",
-    }))
+    });
+    if tasks {
+        result["capabilities"]["tasks"] = tasks::capability();
+    }
+    Ok(result)
 }
 
-fn text(t: impl Into<String>) -> Value {
+pub(crate) fn text(t: impl Into<String>) -> Value {
     json!({"content": [{"type": "text", "text": t.into()}]})
 }
 
-fn is_error(t: impl Into<String>) -> Value {
+pub(crate) fn is_error(t: impl Into<String>) -> Value {
     json!({"content": [{"type": "text", "text": t.into()}], "isError": true})
 }
 
-fn schema(props: Value, required: &[&str]) -> Value {
+pub(crate) fn schema(props: Value, required: &[&str]) -> Value {
     json!({"type": "object", "properties": props, "required": required})
 }
 
@@ -320,8 +346,14 @@ fn tools(admin: bool) -> &'static [Value] {
     }
 }
 
-fn tools_list(params: Option<&Value>, admin: bool) -> Result<Value, RpcError> {
-    let all = tools(admin);
+fn tools_list(params: Option<&Value>, admin: bool, with_tasks: bool) -> Result<Value, RpcError> {
+    let listed;
+    let all = if with_tasks {
+        listed = [tools(admin), tasks::tools()].concat();
+        &listed[..]
+    } else {
+        tools(admin)
+    };
     let start = match params.and_then(|p| p.get("cursor")) {
         None | Some(Value::Null) => 0,
         Some(Value::String(c)) => c
@@ -372,6 +404,11 @@ async fn tools_call(ctx: &Ctx<'_>, id: &Value, params: Option<&Value>) -> Option
             ))
         }
     };
+    if ctx.hub.tasks {
+        if let Some(result) = tasks::tools_call(ctx, name, args, params) {
+            return Some(respond(id, result));
+        }
+    }
     let result = match name {
         "echo" => str_arg(args, "text").map(text),
         "add" => add(args),
@@ -672,7 +709,7 @@ mod tests {
         let mut pages = 0;
         loop {
             let params = cursor.as_ref().map(|c| json!({ "cursor": c }));
-            let Ok(page) = tools_list(params.as_ref(), false) else {
+            let Ok(page) = tools_list(params.as_ref(), false, false) else {
                 panic!("page failed")
             };
             pages += 1;

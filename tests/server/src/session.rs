@@ -35,6 +35,8 @@ pub(crate) struct Hub {
     pub(crate) token: CancellationToken,
     /// List and serve the `admin` tool (auth is on).
     pub(crate) admin_tool: bool,
+    /// Tasks are on ([`crate::ServerOptions::tasks`]).
+    pub(crate) tasks: bool,
 }
 
 impl Hub {
@@ -43,6 +45,7 @@ impl Hub {
             cancelled: Mutex::new(Vec::new()),
             token: CancellationToken::new(),
             admin_tool: false,
+            tasks: false,
         }
     }
 }
@@ -102,6 +105,8 @@ pub(crate) struct Session {
     streams: Mutex<BTreeMap<u64, Arc<SseStream>>>,
     /// Cancelled when the session ends.
     pub(crate) token: CancellationToken,
+    /// The session's tasks.
+    pub(crate) tasks: crate::tasks::Store,
 }
 
 impl Session {
@@ -117,6 +122,7 @@ impl Session {
             standalone: Mutex::new(standalone),
             streams: Mutex::new(BTreeMap::new()),
             token: parent.token.child_token(),
+            tasks: crate::tasks::Store::default(),
         }
     }
 
@@ -279,6 +285,7 @@ impl Session {
     /// ends every stream and channel.
     pub(crate) fn close(&self) {
         self.token.cancel();
+        self.tasks.close();
         lock(&self.pending).clear();
         lock(&self.inflight).clear();
         match &mut *lock(&self.standalone) {
