@@ -154,3 +154,18 @@ c.close()
             break
         time.sleep(0.05)
     assert len(srv.debug("cancelled")) == 1
+
+
+def test_a_tool_that_must_run_as_a_task(start_server) -> None:  # type: ignore[no-untyped-def]
+    srv = start_server("--tasks")
+    statuses: list = []
+    with Client(srv.url, on_notification=lambda m, p: statuses.append(m)) as c:
+        c.list_tools()
+        r = c.call_tool("report", {"ms": 100})
+        assert r["content"][0]["text"] == "report ready after 100 ms"
+        # Notifications reach Python on the client's dispatch thread, in order, soon after.
+        for _ in range(100):
+            if "notifications/tasks/status" in statuses:
+                break
+            threading.Event().wait(0.02)
+    assert "notifications/tasks/status" in statuses
