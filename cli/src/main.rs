@@ -7,14 +7,22 @@
 
 mod auth;
 mod demo;
+mod elicit;
+mod inspect;
 mod output;
+mod progress;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use mcp_client::{Client, ClientBuilder, Error, ErrorKind, StdioCommand};
-use serde_json::Value;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use mcp_client::{
+    CancellationToken, Client, ClientBuilder, Error, ErrorKind, RequestOptions, RpcError,
+    StdioCommand,
+};
+use serde_json::{json, Value};
 
 /// A Model Context Protocol client.
 #[derive(Parser, Debug)]
@@ -49,6 +57,12 @@ pub(crate) struct Global {
     /// Speak this protocol version instead of negotiating the newest.
     #[arg(long, global = true, value_name = "VERSION")]
     protocol_version: Option<String>,
+    /// Never ask anything: decline every request of the server for input (for scripts).
+    #[arg(long, global = true)]
+    no_input: bool,
+    /// Write images and audio a tool returns into DIR (as image-1.png, audio-1.wav, ...).
+    #[arg(long, global = true, value_name = "DIR")]
+    save_media: Option<PathBuf>,
     #[command(flatten)]
     oauth: OAuthArgs,
 }
@@ -162,6 +176,19 @@ enum Command {
         /// The server URL (omit with --stdio).
         url: Option<String>,
     },
+    /// Everything the server says about itself: version, transport, server info,
+    /// instructions, capabilities, tools with their input schemas, resources, templates,
+    /// prompts.
+    Inspect {
+        /// The server URL (omit with --stdio).
+        url: Option<String>,
+    },
+    /// Print a shell completion script, e.g. `mcp-client completions bash >
+    /// ~/.local/share/bash-completion/completions/mcp-client`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Start a local MCP test server and run a whole session against it, step by step.
     Demo,
     /// Stored OAuth credentials: status, login, logout.
@@ -264,16 +291,44 @@ fn init_logging(verbose: u8) {
 
 async fn run(cli: Cli) -> Result<u8, Failure> {
     let g = cli.global;
+    let ui = Ui::new(&g);
     match cli.command {
+        Command::Completions { shell } => {
+            // Into a buffer first: clap_complete panics when its writer fails (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "mcp-client", &mut script);
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match out.write_all(&script).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure {
+                    code: 8,
+                    message: format!("cannot write the script: {e}"),
+                }),
+                _ => Ok(0),
+            }
+        }
+        Command::Inspect { url } => {
+            let client = connect(&g, url.as_deref(), &ui).await?;
+            let doc = inspect::gather(&client).await;
+            let shown = doc.map(|doc| {
+                if g.json {
+                    output::print_json(&doc);
+                } else {
+                    print!("{}", inspect::render(&doc));
+                }
+                0
+            });
+            finish(&client, shown).await
+        }
         Command::Demo => demo::run(&g).await.map(|_| 0),
         Command::Auth { action } => auth::run(&g, action).await,
         Command::Tools { url } => {
-            let client = connect(&g, url.as_deref()).await?;
+            let client = connect(&g, url.as_deref(), &ui).await?;
             let tools = client.list_tools().await;
             finish(&client, tools.map(|t| output::tools(&t, g.json))).await
         }
         Command::Resources { url } => {
-            let client = connect(&g, url.as_deref()).await?;
+            let client = connect(&g, url.as_deref(), &ui).await?;
             let outcome = async {
                 let resources = client.list_resources().await?;
                 let templates = if supports(&client, "resources") {
@@ -288,13 +343,13 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             finish(&client, outcome).await
         }
         Command::Prompts { url } => {
-            let client = connect(&g, url.as_deref()).await?;
+            let client = connect(&g, url.as_deref(), &ui).await?;
             let prompts = client.list_prompts().await;
             finish(&client, prompts.map(|p| output::prompts(&p, g.json))).await
         }
         Command::Read { target } => {
             let (url, uri) = split_target(&g, &target, "URI")?;
-            let client = connect(&g, url.as_deref()).await?;
+            let client = connect(&g, url.as_deref(), &ui).await?;
             let r = client.read_resource(&uri).await;
             finish(&client, r.map(|r| output::resource_contents(&r, g.json))).await
         }
@@ -305,9 +360,14 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             if !arguments.is_object() {
                 return Err(Failure::usage("--args must be a JSON object"));
             }
-            let client = connect(&g, url.as_deref()).await?;
-            let r = client.call_tool(&tool, arguments).await;
-            finish(&client, r.map(|r| output::call_result(&r, g.json))).await
+            ui.progress.set_label(&tool);
+            let client = connect(&g, url.as_deref(), &ui).await?;
+            let cancel = CancellationToken::new();
+            tokio::spawn(interrupts(ui.clone(), cancel.clone()));
+            let r = call_tool(&client, &tool, arguments, cancel).await;
+            ui.progress.clear();
+            let media = g.save_media.as_deref();
+            finish(&client, r.map(|r| output::call_result(&r, g.json, media))).await
         }
     }
 }
@@ -374,6 +434,81 @@ pub(crate) fn builder(g: &Global, url: Option<&str>) -> Result<ClientBuilder, Fa
     Ok(b)
 }
 
-async fn connect(g: &Global, url: Option<&str>) -> Result<Client, Failure> {
-    Ok(builder(g, url)?.connect().await?)
+/// What a command shows and asks while it runs: progress and the server's questions.
+#[derive(Clone)]
+struct Ui {
+    progress: Arc<progress::Progress>,
+    prompter: Arc<elicit::Prompter>,
+}
+
+impl Ui {
+    fn new(g: &Global) -> Self {
+        let progress = Arc::new(progress::Progress::new());
+        let prompter = Arc::new(elicit::Prompter::new(g.no_input, progress.clone()));
+        Ui { progress, prompter }
+    }
+}
+
+async fn connect(g: &Global, url: Option<&str>, ui: &Ui) -> Result<Client, Failure> {
+    let progress = ui.progress.clone();
+    let b = builder(g, url)?
+        .on_notification(move |n: &mcp_client::Notification| progress.on_notification(n))
+        .on_elicitation(elicit::Elicitation(ui.prompter.clone()))
+        // Both modes: forms are filled in here, URLs open in the browser.
+        .capabilities(json!({"elicitation": {"form": {"applyDefaults": true}, "url": {}}}));
+    Ok(b.connect().await?)
+}
+
+/// The progress token every call carries.
+const PROGRESS_TOKEN: &str = "mcp-client-cli";
+
+/// `tools/call` with a progress token (the core's `call_tool` sends none), cancelled by
+/// `cancel`. A tool that must run as a task is refused as a plain call (`-32601`); it is then
+/// called through the core's `call_tool_with`, which runs the task (its status notifications
+/// show instead of progress).
+async fn call_tool(
+    client: &Client,
+    tool: &str,
+    arguments: Value,
+    cancel: CancellationToken,
+) -> Result<Value, Error> {
+    let opts = RequestOptions {
+        timeout: None,
+        cancel: Some(cancel),
+    };
+    let params = json!({
+        "name": tool,
+        "arguments": &arguments,
+        "_meta": {"progressToken": PROGRESS_TOKEN},
+    });
+    match client
+        .request_with("tools/call", Some(params), opts.clone())
+        .await
+    {
+        Err(Error::Rpc(e))
+            if e.code == RpcError::METHOD_NOT_FOUND && client.supports_tool_tasks() =>
+        {
+            client.call_tool_with(tool, arguments, opts).await
+        }
+        other => other,
+    }
+}
+
+/// Ctrl-C: cancels the open form if there is one, else the call; a second one quits.
+async fn interrupts(ui: Ui, cancel: CancellationToken) {
+    loop {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        if ui.prompter.interrupt() {
+            continue;
+        }
+        ui.progress.clear();
+        if cancel.is_cancelled() {
+            eprintln!("mcp-client: interrupted");
+            std::process::exit(130);
+        }
+        eprintln!("\nCancelling the call (Ctrl-C again to quit at once)...");
+        cancel.cancel();
+    }
 }
