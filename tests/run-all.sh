@@ -47,6 +47,9 @@ cargo build --workspace --quiet
 step "Rust tests"
 cargo test --workspace --quiet 2>&1 | tee "$ROOT/target/rust-tests.log"
 
+step "Interop: the reference server (server-everything) over stdio, Streamable HTTP and SSE"
+cargo test --quiet --test everything -- --ignored --nocapture
+
 step "C ABI: header, C tests (shared, static, ASan+UBSan, valgrind), example"
 tests/c/run.sh
 
