@@ -31,6 +31,8 @@
  *      with mcp_authorize*, then mcp_connect).
  *   3. Calls: mcp_call_tool, mcp_list_tools, mcp_read_resource, mcp_get_prompt, mcp_call
  *      (any method), each with optional mcp_call_options (a timeout, a cancel handle).
+ *      Tasks: mcp_task_start, then mcp_task_status, mcp_task_result, mcp_task_cancel,
+ *      mcp_task_list (mcp_call_tool runs a tool that requires a task as one, and waits).
  *   4. End: mcp_close ends the session; mcp_client_free frees the client.
  *   Who frees what: options with mcp_options_free, clients with mcp_client_free, call
  *   options with mcp_call_options_free, errors with mcp_error_free, strings the library
@@ -41,10 +43,11 @@
  *   mcp_client_free only after every call on that client has returned. mcp_options are set
  *   by one thread at a time; a client copies what it needs from them.
  *   A request (mcp_call, mcp_call_tool, mcp_list_*, mcp_read_resource, mcp_get_prompt,
- *   mcp_ping) does its I/O on the calling thread, over connections that thread keeps for the
- *   client (idle ones close when the thread next calls or exits). Connect, authorize, logout
- *   and close run on the library's process-wide runtime while the calling thread waits; so
- *   do notifications, server requests and timers, between calls as during them.
+ *   mcp_ping, mcp_task_*) does its I/O on the calling thread, over connections that thread
+ *   keeps for the client (idle ones close when the thread next calls or exits). Connect,
+ *   authorize, logout and close run on the library's process-wide runtime while the calling
+ *   thread waits; so do notifications, server requests and timers, between calls as during
+ *   them.
  *   A blocking call made from inside a callback,
  *   or from a library thread, fails at once with MCP_RESULT_REENTRANT instead of
  *   deadlocking. mcp_cancel, the accessors and the _free functions never block (except that
@@ -639,7 +642,9 @@ mcp_result mcp_call(struct mcp_client *client,
 
 // `tools/call`: `arguments_json` is a JSON object (NULL: `{}`); on success `*result_json_out`
 // is the `CallToolResult` (a tool that failed is a result with `"isError": true`, not an
-// error).
+// error). A tool whose `execution.taskSupport` is `required` runs as a task, waited for to the
+// end within `call_options` (a wait that times out or is cancelled cancels the task); the
+// `mcp_task_*` calls below run tasks step by step.
 mcp_result mcp_call_tool(struct mcp_client *client,
                          const char *name,
                          const char *arguments_json,
@@ -738,6 +743,63 @@ mcp_result mcp_auth_status(struct mcp_client *client,
 mcp_result mcp_logout(struct mcp_client *client,
                       const struct mcp_call_options *call_options,
                       struct mcp_error **error_out);
+
+// Tasks: start the tool `tool_name` as a task with `arguments_json` (a JSON object; NULL:
+// `{}`) and return at once, before the tool is done. `ttl_ms` asks the server to keep the
+// task that many milliseconds from its creation (0: the server's default; it may keep it for
+// less). On success `*task_json_out` is the `CreateTaskResult`: `{"task": {"taskId": …,
+// "status": "working", "pollInterval": …, …}, "_meta": …}`; follow the task with its
+// `taskId` through `mcp_task_status`, `mcp_task_result` and `mcp_task_cancel`.
+//
+// `MCP_RESULT_INVALID_ARGUMENT` when the server does not accept task-augmented tool calls
+// (it declares no `tasks.requests.tools.call`) or the tool is listed as `forbidden`.
+// `mcp_call_tool` is simpler when only the final result matters: it runs a tool whose
+// `taskSupport` is `required` as a task and waits for it.
+mcp_result mcp_task_start(struct mcp_client *client,
+                          const char *tool_name,
+                          const char *arguments_json,
+                          uint64_t ttl_ms,
+                          const struct mcp_call_options *call_options,
+                          char **task_json_out,
+                          struct mcp_error **error_out);
+
+// Tasks: the current state of the task `task_id` (`tasks/get`), as the `Task` JSON object
+// (`taskId`, `status`: `working`, `input_required`, `completed`, `failed` or `cancelled`,
+// `statusMessage`, `createdAt`, `lastUpdatedAt`, `ttl`, `pollInterval`). Does not wait.
+mcp_result mcp_task_status(struct mcp_client *client,
+                           const char *task_id,
+                           const struct mcp_call_options *call_options,
+                           char **task_json_out,
+                           struct mcp_error **error_out);
+
+// Tasks: wait for the task `task_id` to end, then return its result: `*result_json_out` is
+// what the tool call would have returned (the `CallToolResult`; a tool that failed is a
+// result with `"isError": true`), and a task whose request failed is that error
+// (`MCP_RESULT_RPC`). The wait polls at the server's `pollInterval`; requests the server
+// sends while the task needs input reach the client's request callback. `call_options`
+// (NULL: the client's request timeout) bound the whole wait: one that times out or is
+// cancelled leaves the task running (cancel it with `mcp_task_cancel`, or call again).
+mcp_result mcp_task_result(struct mcp_client *client,
+                           const char *task_id,
+                           const struct mcp_call_options *call_options,
+                           char **result_json_out,
+                           struct mcp_error **error_out);
+
+// Tasks: cancel the task `task_id` (`tasks/cancel`); `*task_json_out` is the task in its new
+// state (`"status": "cancelled"`). Cancelling a task that already ended is the server's
+// error (`MCP_RESULT_RPC`, JSON-RPC code -32602).
+mcp_result mcp_task_cancel(struct mcp_client *client,
+                           const char *task_id,
+                           const struct mcp_call_options *call_options,
+                           char **task_json_out,
+                           struct mcp_error **error_out);
+
+// Tasks: every task the server keeps for this client (all pages of `tasks/list`), as a JSON
+// array of `Task` objects (see `mcp_task_status`).
+mcp_result mcp_task_list(struct mcp_client *client,
+                         const struct mcp_call_options *call_options,
+                         char **tasks_json_out,
+                         struct mcp_error **error_out);
 
 // New call options: the client's default timeout, not cancelled. Free with
 // `mcp_call_options_free`. NULL only if memory ran out.

@@ -42,7 +42,7 @@ impl mcp_client {
             .clone()
     }
 
-    fn connected(&self) -> FfiResult<Client> {
+    pub(crate) fn connected(&self) -> FfiResult<Client> {
         self.core
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -108,7 +108,7 @@ fn allow_blocking() -> FfiResult {
 
 /// Which runtime a blocking call runs on (see `mcp::runtime`).
 #[derive(Clone, Copy)]
-enum On {
+pub(crate) enum On {
     /// The calling thread's own, with its own connections: requests, so that the thread that
     /// waits for the answer is the one that reads it (no hand-off between threads).
     Thread,
@@ -133,7 +133,7 @@ fn block<T>(on: On, fut: impl Future<Output = Result<T, Error>>) -> FfiResult<T>
 /// Run one call of `c` within `call` (NULL: the client's defaults): `f` gets the core's
 /// request options (the call's timeout, and a token that `mcp_cancel` and
 /// `mcp_call_options_cancel` both fire).
-fn run<T, Fut>(
+pub(crate) fn run<T, Fut>(
     c: &mcp_client,
     on: On,
     call: *const mcp_call_options,
@@ -152,7 +152,7 @@ where
 ///
 /// # Safety
 /// `client` is NULL or a live client.
-unsafe fn client_ref<'a>(client: *const mcp_client) -> FfiResult<&'a mcp_client> {
+pub(crate) unsafe fn client_ref<'a>(client: *const mcp_client) -> FfiResult<&'a mcp_client> {
     // SAFETY: by the caller's contract.
     unsafe { client.as_ref() }.ok_or_else(|| Failure::null("client"))
 }
@@ -172,14 +172,14 @@ fn drop_client(c: Box<mcp_client>) {
 ///
 /// # Safety
 /// `out` was checked non-NULL and is writable.
-unsafe fn give(out: *mut *mut c_char, text: &str) -> FfiResult {
+pub(crate) unsafe fn give(out: *mut *mut c_char, text: &str) -> FfiResult {
     let s = out_string(text)?;
     // SAFETY: by the caller's contract.
     unsafe { write_out(out, s) };
     Ok(())
 }
 
-fn to_json(v: &impl serde::Serialize) -> FfiResult<String> {
+pub(crate) fn to_json(v: &impl serde::Serialize) -> FfiResult<String> {
     serde_json::to_string(v).map_err(|e| Failure::internal(format!("cannot encode JSON: {e}")))
 }
 
@@ -312,7 +312,9 @@ pub unsafe extern "C" fn mcp_call(
 
 /// `tools/call`: `arguments_json` is a JSON object (NULL: `{}`); on success `*result_json_out`
 /// is the `CallToolResult` (a tool that failed is a result with `"isError": true`, not an
-/// error).
+/// error). A tool whose `execution.taskSupport` is `required` runs as a task, waited for to the
+/// end within `call_options` (a wait that times out or is cancelled cancels the task); the
+/// `mcp_task_*` calls below run tasks step by step.
 #[no_mangle]
 pub unsafe extern "C" fn mcp_call_tool(
     client: *mut mcp_client,

@@ -1,5 +1,6 @@
 /* The C ABI without OAuth: connecting, tools, resources, prompts, JSON in and out, every
- * argument error, concurrent calls, cancellation, timeouts, callbacks and their user data. */
+ * argument error, concurrent calls, cancellation, timeouts, callbacks and their user data,
+ * tasks. */
 #include "harness.h"
 
 static h_server server;
@@ -691,6 +692,195 @@ static void test_stdio(void) {
     mcp_options_free(o);
 }
 
+/* ---- tasks ------------------------------------------------------------------------------ */
+
+/* Copy the first `"taskId":"…"` of `json` into `id` (empty when there is none). */
+static void task_id_of(const char *json, char *id, size_t cap) {
+    id[0] = '\0';
+    const char *p = json ? strstr(json, "\"taskId\":\"") : NULL;
+    if (p == NULL) return;
+    p += strlen("\"taskId\":\"");
+    size_t n = 0;
+    while (p[n] != '\0' && p[n] != '"' && n + 1 < cap) n++;
+    memcpy(id, p, n);
+    id[n] = '\0';
+}
+
+/* The explicit task calls against a server with tasks on (--tasks): start, poll, result,
+ * cancel, list, their argument errors, and mcp_call_tool on a tool that requires a task. */
+static void test_tasks(void) {
+    static const char *const tasks_args[] = {"--tasks", NULL};
+    h_server ts;
+    if (h_server_start(&ts, tasks_args) != 0) {
+        CHECK(!"cannot start the test server with --tasks");
+        return;
+    }
+    mcp_options *o = mcp_options_new();
+    CHECK_OK(mcp_options_set_url(o, ts.url, NULL), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
+    mcp_error_free(err);
+    err = NULL;
+    char *out = NULL;
+    char id[128], id2[128], id3[128];
+
+    /* Start: the task comes back at once (before the tool's second of work), working, with
+     * the ttl asked for. */
+    double t0 = h_now();
+    CHECK_OK(mcp_task_start(c, "report", "{\"ms\":1000}", 60000, NULL, &out, &err), err);
+    CHECK(h_contains(out, "\"status\":\"working\""));
+    CHECK(h_contains(out, "\"ttl\":60000"));
+    CHECK(h_contains(out, "\"pollInterval\":"));
+    task_id_of(out, id, sizeof id);
+    CHECK(id[0] != '\0');
+    mcp_string_free(out);
+    out = NULL;
+
+    /* Poll its status. */
+    CHECK_OK(mcp_task_status(c, id, NULL, &out, &err), err);
+    CHECK(h_contains(out, id));
+    CHECK(h_contains(out, "\"status\":\"working\""));
+    mcp_string_free(out);
+    out = NULL;
+
+    /* The result waits for the end: the tool's CallToolResult. */
+    CHECK_OK(mcp_task_result(c, id, NULL, &out, &err), err);
+    CHECK(h_contains(out, "report ready after 1000 ms"));
+    CHECK(h_now() - t0 >= 0.95);
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_task_status(c, id, NULL, &out, &err), err);
+    CHECK(h_contains(out, "\"status\":\"completed\""));
+    mcp_string_free(out);
+    out = NULL;
+    /* An ended task cannot be cancelled: the server's -32602. */
+    CHECK_RC(mcp_task_cancel(c, id, NULL, &out, &err), MCP_RESULT_RPC, err);
+    int64_t code = 0;
+    CHECK(err != NULL && mcp_error_rpc_code(err, &code) && code == -32602);
+    mcp_error_free(err);
+    err = NULL;
+
+    /* A long task, arguments NULL ({}: the default 200 ms) for the other. */
+    CHECK_OK(mcp_task_start(c, "report", "{\"ms\":20000}", 0, NULL, &out, &err), err);
+    task_id_of(out, id2, sizeof id2);
+    CHECK(id2[0] != '\0');
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_task_start(c, "report", NULL, 0, NULL, &out, &err), err);
+    task_id_of(out, id3, sizeof id3);
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_task_result(c, id3, NULL, &out, &err), err);
+    CHECK(h_contains(out, "report ready after 200 ms"));
+    mcp_string_free(out);
+    out = NULL;
+
+    /* The call's timeout bounds the wait for a result; the task keeps running. */
+    mcp_call_options *shorter = mcp_call_options_new();
+    CHECK_OK(mcp_call_options_set_timeout_ms(shorter, 200), NULL);
+    t0 = h_now();
+    CHECK_RC(mcp_task_result(c, id2, shorter, &out, &err), MCP_RESULT_TIMEOUT, err);
+    CHECK(h_now() - t0 < 2.0);
+    mcp_error_free(err);
+    err = NULL;
+    CHECK(out == NULL);
+    /* So does its cancellation. */
+    mcp_call_options *cancelled = mcp_call_options_new();
+    CHECK_OK(mcp_call_options_cancel(cancelled), NULL);
+    CHECK_RC(mcp_task_result(c, id2, cancelled, &out, NULL), MCP_RESULT_CANCELLED, NULL);
+    CHECK_RC(mcp_task_list(c, cancelled, &out, NULL), MCP_RESULT_CANCELLED, NULL);
+    CHECK(out == NULL);
+    CHECK_OK(mcp_task_status(c, id2, shorter, &out, &err), err);
+    CHECK(h_contains(out, "\"status\":\"working\""));
+    mcp_string_free(out);
+    out = NULL;
+
+    /* Cancel it. */
+    CHECK_OK(mcp_task_cancel(c, id2, NULL, &out, &err), err);
+    CHECK(h_contains(out, id2));
+    CHECK(h_contains(out, "\"status\":\"cancelled\""));
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_OK(mcp_task_status(c, id2, NULL, &out, &err), err);
+    CHECK(h_contains(out, "\"status\":\"cancelled\""));
+    mcp_string_free(out);
+    out = NULL;
+
+    /* List: every task of this client, as an array. */
+    CHECK_OK(mcp_task_list(c, NULL, &out, &err), err);
+    CHECK(out != NULL && out[0] == '[');
+    CHECK(h_contains(out, id) && h_contains(out, id2) && h_contains(out, id3));
+    mcp_string_free(out);
+    out = NULL;
+
+    /* An unknown task is the server's error. */
+    CHECK_RC(mcp_task_status(c, "no-such-task", NULL, &out, &err), MCP_RESULT_RPC, err);
+    mcp_error_free(err);
+    err = NULL;
+
+    /* mcp_call_tool runs a tool that requires a task as one and returns its final result. */
+    CHECK_OK(mcp_call_tool(c, "report", "{\"ms\":100}", NULL, &out, &err), err);
+    CHECK(h_contains(out, "report ready after 100 ms"));
+    CHECK(!h_contains(out, "\"task\""));
+    mcp_string_free(out);
+    out = NULL;
+
+    /* A tool listed as forbidden is not started as a task. */
+    CHECK_OK(mcp_list_tools(c, NULL, &out, &err), err);
+    mcp_string_free(out);
+    out = NULL;
+    CHECK_RC(mcp_task_start(c, "quick", NULL, 0, NULL, &out, &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "quick"));
+    mcp_error_free(err);
+    err = NULL;
+
+    /* Argument errors; no out-parameter is written. */
+    const char bad_utf8[] = {'r', (char)0xc3, (char)0x28, 0};
+    char *const untouched = (char *)"untouched";
+    out = untouched;
+    CHECK_RC(mcp_task_start(NULL, "report", NULL, 0, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_start(c, NULL, NULL, 0, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_start(c, "report", NULL, 0, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_start(c, bad_utf8, NULL, 0, NULL, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_task_start(c, "report", "{\"ms\":", 0, NULL, &out, NULL), MCP_RESULT_INVALID_JSON, NULL);
+    CHECK_RC(mcp_task_start(c, "report", "[1]", 0, NULL, &out, NULL), MCP_RESULT_INVALID_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_status(NULL, id, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_status(c, NULL, NULL, &out, &err), MCP_RESULT_NULL_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "task_id"));
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_RC(mcp_task_status(c, id, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_status(c, bad_utf8, NULL, &out, NULL), MCP_RESULT_INVALID_UTF8, NULL);
+    CHECK_RC(mcp_task_result(NULL, id, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_result(c, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_result(c, id, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_cancel(NULL, id, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_cancel(c, NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_cancel(c, id, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_list(NULL, NULL, &out, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_task_list(c, NULL, NULL, NULL), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK(out == untouched);
+    out = NULL;
+
+    /* A client not connected yet. */
+    mcp_client *unconnected = NULL;
+    CHECK_OK(mcp_client_create(o, &unconnected, NULL), NULL);
+    CHECK_RC(mcp_task_list(unconnected, NULL, &out, NULL), MCP_RESULT_NOT_CONNECTED, NULL);
+    mcp_client_free(unconnected);
+    mcp_options_free(o);
+    mcp_call_options_free(shorter);
+    mcp_call_options_free(cancelled);
+    mcp_client_free(c);
+
+    /* A server without tasks: nothing is started as a task. */
+    mcp_client *plain = connect_default();
+    CHECK_RC(mcp_task_start(plain, "echo", NULL, 0, NULL, &out, &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    mcp_error_free(err);
+    mcp_client_free(plain);
+    h_server_stop(&ts);
+}
+
 int main(int argc, char **argv) {
     if (h_server_start(&server, NULL) != 0) return 2;
     static const h_test tests[] = {
@@ -714,6 +904,7 @@ int main(int argc, char **argv) {
         {"server_requests", test_server_requests},
         {"log_callback", test_log_callback},
         {"stdio", test_stdio},
+        {"tasks", test_tasks},
     };
     int rc = h_run(tests, sizeof tests / sizeof tests[0], argc, argv);
     h_server_stop(&server);
