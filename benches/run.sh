@@ -4,7 +4,8 @@
 # sending the same bytes).
 #   benches/run.sh [--rounds N] [--seq N] [--conc N] [--inflight N]
 # Table 1: wall-clock throughput and client CPU per call (noisy on shared machines: medians),
-# for the Rust client, the C ABI (when cc is installed) and the Python package (when python3 is).
+# for the Rust client, the C ABI (when cc is installed), the Go package (when go is) and the
+# Python package (when python3 is).
 # Table 2 (when valgrind is installed): instructions per sequential call, counted by callgrind,
 # which repeats exactly from run to run.
 set -euo pipefail
@@ -18,6 +19,20 @@ if command -v cc >/dev/null; then
   export MCP_BENCH_C_CLIENT="$PWD/target/release/bench_c_client"
 else
   echo "(no C compiler: no C row)"
+fi
+# The Go rows: benches/go (a module of its own, using bindings/go from this tree: nothing is
+# downloaded), linked against the release libmcp_client.a built above. The old binary goes
+# first: Go does not see a changed library behind its cgo LDFLAGS (golang/go#24355), and
+# would not relink.
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+  PATH=/usr/local/go/bin:$PATH
+fi
+if command -v go >/dev/null; then
+  export MCP_BENCH_GO="$PWD/target/release/bench_go_client"
+  rm -f "$MCP_BENCH_GO"
+  (cd benches/go && go build -o "$MCP_BENCH_GO" .)
+else
+  echo "(no go: no Go rows)"
 fi
 # The Python rows: a release wheel of python/ in a venv of its own (target/py-bench), run by
 # benches/python/bench_client.py. The extension builds in target/py (its own target dir: it

@@ -249,6 +249,14 @@ fn c_client(url: &str, seq: usize, conc: usize, threads: usize) -> Option<(Sampl
     subprocess_client("C", &bin, &[], url, (seq, conc, threads), &[])
 }
 
+/// The Go package (benches/go, built by benches/run.sh into the path in `MCP_BENCH_GO`):
+/// one run of `seq` sequential `CallTool`s from one goroutine and `conc` from `goroutines`
+/// goroutines on one client, in its own process.
+fn go_client(url: &str, seq: usize, conc: usize, goroutines: usize) -> Option<(Sample, Sample)> {
+    let bin = std::env::var_os("MCP_BENCH_GO")?;
+    subprocess_client("Go", &bin, &[], url, (seq, conc, goroutines), &[])
+}
+
 /// The Python package (benches/python/bench_client.py, run by the interpreter in
 /// `MCP_BENCH_PY`, a venv where benches/run.sh installed a release wheel): one run of `seq`
 /// sequential calls and `conc` calls from `threads` threads sharing one `Client` (`mode`
@@ -338,6 +346,7 @@ fn main() {
             ("Client::call_tool, sequential".into(), vec![]),
             ("Client::request_raw, sequential".into(), vec![]),
             ("C mcp_call_tool, 1 thread".into(), vec![]),
+            ("Go CallTool, 1 goroutine".into(), vec![]),
             ("Python Client, 1 thread".into(), vec![]),
             ("Python AsyncClient, sequential".into(), vec![]),
             (format!("floor: reqwest, {} in flight", o.inflight), vec![]),
@@ -350,6 +359,7 @@ fn main() {
                 vec![],
             ),
             (format!("C mcp_call_tool, {} threads", o.inflight), vec![]),
+            (format!("Go CallTool, {} goroutines", o.inflight), vec![]),
             (format!("Python Client, {} threads", o.inflight), vec![]),
             (
                 format!("Python AsyncClient, {} in flight", o.inflight),
@@ -363,7 +373,11 @@ fn main() {
                 results[3].1.push(seq);
                 results[half + 3].1.push(conc);
             }
-            for (i, mode) in [(4, "sync"), (5, "async")] {
+            if let Some((seq, conc)) = go_client(&server.url, o.seq, o.conc, o.inflight) {
+                results[4].1.push(seq);
+                results[half + 4].1.push(conc);
+            }
+            for (i, mode) in [(5, "sync"), (6, "async")] {
                 if let Some((seq, conc)) = py_client(&server.url, o.seq, o.conc, o.inflight, mode) {
                     results[i].1.push(seq);
                     results[half + i].1.push(conc);

@@ -7,10 +7,12 @@ package mcpclient
 import "C"
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"runtime"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -138,9 +140,7 @@ func (c *Client) Close() error {
 // JSON.
 func (c *Client) Call(ctx context.Context, method string, params any) (json.RawMessage, error) {
 	defer runtime.KeepAlive(c)
-	return c.jsonCall(ctx, method, []string{method}, params, func(p *C.mcp_client, cs []*C.char, args *C.char, co *C.mcp_call_options, out **C.char, e **C.mcp_error) C.mcp_result {
-		return C.mcp_call(p, cs[0], args, co, out, e)
-	})
+	return c.jsonCall(ctx, method, callMethod, method, params)
 }
 
 // CallTool calls a tool with arguments (nil for none; a map, a struct, or json.RawMessage
@@ -149,6 +149,11 @@ func (c *Client) CallTool(ctx context.Context, name string, arguments any) (*Cal
 	raw, err := c.CallToolRaw(ctx, name, arguments)
 	if err != nil {
 		return nil, err
+	}
+	// The result is ours: Raw keeps it rather than a copy.
+	if r, start, end, ok := decodeCallToolResult(raw); ok {
+		r.Raw = raw[start:end:end]
+		return r, nil
 	}
 	var r CallToolResult
 	if err := decode("tools/call", raw, &r); err != nil {
@@ -160,9 +165,7 @@ func (c *Client) CallTool(ctx context.Context, name string, arguments any) (*Cal
 // CallToolRaw is CallTool returning the result as the server sent it.
 func (c *Client) CallToolRaw(ctx context.Context, name string, arguments any) (json.RawMessage, error) {
 	defer runtime.KeepAlive(c)
-	return c.jsonCall(ctx, "tools/call", []string{name}, arguments, func(p *C.mcp_client, cs []*C.char, args *C.char, co *C.mcp_call_options, out **C.char, e **C.mcp_error) C.mcp_result {
-		return C.mcp_call_tool(p, cs[0], args, co, out, e)
-	})
+	return c.jsonCall(ctx, "tools/call", callTool, name, arguments)
 }
 
 // ListTools returns every tool (all pages of tools/list).
@@ -198,9 +201,7 @@ func (c *Client) ListPrompts(ctx context.Context) ([]Prompt, error) {
 // ReadResource reads the resource at uri.
 func (c *Client) ReadResource(ctx context.Context, uri string) (*ReadResourceResult, error) {
 	defer runtime.KeepAlive(c)
-	raw, err := c.jsonCall(ctx, "resources/read", []string{uri}, nil, func(p *C.mcp_client, cs []*C.char, _ *C.char, co *C.mcp_call_options, out **C.char, e **C.mcp_error) C.mcp_result {
-		return C.mcp_read_resource(p, cs[0], co, out, e)
-	})
+	raw, err := c.jsonCall(ctx, "resources/read", readResource, uri, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -218,9 +219,7 @@ func (c *Client) GetPrompt(ctx context.Context, name string, arguments map[strin
 	if arguments != nil {
 		args = arguments
 	}
-	raw, err := c.jsonCall(ctx, "prompts/get", []string{name}, args, func(p *C.mcp_client, cs []*C.char, a *C.char, co *C.mcp_call_options, out **C.char, e **C.mcp_error) C.mcp_result {
-		return C.mcp_get_prompt(p, cs[0], a, co, out, e)
-	})
+	raw, err := c.jsonCall(ctx, "prompts/get", getPrompt, name, args)
 	if err != nil {
 		return nil, err
 	}
@@ -271,9 +270,7 @@ func (c *Client) Authorize(ctx context.Context) error {
 // returns the URL to send the user to. CompleteAuthorization is step two.
 func (c *Client) BeginAuthorization(ctx context.Context, redirectURI string) (string, error) {
 	defer runtime.KeepAlive(c)
-	raw, err := c.jsonCall(ctx, "authorize", []string{redirectURI}, nil, func(p *C.mcp_client, cs []*C.char, _ *C.char, co *C.mcp_call_options, out **C.char, e **C.mcp_error) C.mcp_result {
-		return C.mcp_authorize_begin(p, cs[0], co, out, e)
-	})
+	raw, err := c.jsonCall(ctx, "authorize", authorizeBegin, redirectURI, nil)
 	return string(raw), err
 }
 
@@ -281,9 +278,7 @@ func (c *Client) BeginAuthorization(ctx context.Context, redirectURI string) (st
 // to (with code and state); it is checked and exchanged for tokens (saved in the store).
 func (c *Client) CompleteAuthorization(ctx context.Context, redirectURL string) error {
 	defer runtime.KeepAlive(c)
-	_, err := c.jsonCall(ctx, "authorize", []string{redirectURL}, nil, func(p *C.mcp_client, cs []*C.char, _ *C.char, co *C.mcp_call_options, _ **C.char, e **C.mcp_error) C.mcp_result {
-		return C.mcp_authorize_complete(p, cs[0], co, e)
-	})
+	_, err := c.jsonCall(ctx, "authorize", authorizeComplete, redirectURL, nil)
 	return err
 }
 
@@ -314,43 +309,109 @@ func (c *Client) Logout(ctx context.Context) error {
 	})
 }
 
-// jsonCall makes a C call taking strings and an optional JSON argument and returning a
-// string.
-func (c *Client) jsonCall(ctx context.Context, op string, strs []string, arg any,
-	f func(p *C.mcp_client, cs []*C.char, arg *C.char, co *C.mcp_call_options, out **C.char, e **C.mcp_error) C.mcp_result,
-) (json.RawMessage, error) {
-	cs := make([]*C.char, 0, len(strs))
-	defer func() {
-		for _, p := range cs {
-			C.free(unsafe.Pointer(p))
-		}
-	}()
-	for _, s := range strs {
-		if strings.IndexByte(s, 0) >= 0 {
-			return nil, goError(op, CodeInvalidArgument, "a string argument holds a NUL byte")
-		}
-		cs = append(cs, C.CString(s))
+// stringCall names a C call taking one string (and JSON arguments, for some) and returning
+// a string.
+type stringCall uint8
+
+const (
+	callMethod        stringCall = iota // mcp_call(method, params)
+	callTool                            // mcp_call_tool(name, arguments)
+	readResource                        // mcp_read_resource(uri)
+	getPrompt                           // mcp_get_prompt(name, arguments)
+	authorizeBegin                      // mcp_authorize_begin(redirect_uri)
+	authorizeComplete                   // mcp_authorize_complete(redirect_url): no result
+)
+
+// do makes the C call.
+func (k stringCall) do(p *C.mcp_client, str, args *C.char, co *C.mcp_call_options, out **C.char, e **C.mcp_error) C.mcp_result {
+	switch k {
+	case callMethod:
+		return C.mcp_call(p, str, args, co, out, e)
+	case callTool:
+		return C.mcp_call_tool(p, str, args, co, out, e)
+	case readResource:
+		return C.mcp_read_resource(p, str, co, out, e)
+	case getPrompt:
+		return C.mcp_get_prompt(p, str, args, co, out, e)
+	case authorizeBegin:
+		return C.mcp_authorize_begin(p, str, co, out, e)
+	default:
+		return C.mcp_authorize_complete(p, str, co, e)
 	}
-	var carg *C.char
+}
+
+// jsonCall makes the C call k with str and an optional JSON argument (nil: none), for
+// operation op within ctx, and returns the string it returns.
+func (c *Client) jsonCall(ctx context.Context, op string, k stringCall, str string, arg any) (json.RawMessage, error) {
+	if strings.IndexByte(str, 0) >= 0 {
+		return nil, goError(op, CodeInvalidArgument, "a string argument holds a NUL byte")
+	}
+	b := getCallBuffer()
+	defer putCallBuffer(b)
+	// The text holds both, each NUL-terminated: the library only reads them during the call,
+	// so no C copies are made (and freed) for it.
+	text := append(b.text[:0], str...)
+	text = append(text, 0)
+	argAt := -1
 	if arg != nil {
-		text, err := jsonText(op, arg)
-		if err != nil {
+		n := len(text)
+		var err error
+		if text, err = appendJSONText(text, op, arg); err != nil {
 			return nil, err
 		}
 		// A nil map, slice or pointer encodes to null: no arguments, as nil itself.
-		if string(text) != "null" {
-			carg = cText(text)
-			defer C.free(unsafe.Pointer(carg))
+		if string(text[n:]) != "null" {
+			text = append(text, 0)
+			argAt = n
 		}
 	}
-	var out *C.char
-	err := c.s.run(ctx, op, func(p *C.mcp_client, co *C.mcp_call_options, e **C.mcp_error) C.mcp_result {
-		return f(p, cs, carg, co, &out, e)
-	})
+	b.text = text
+	cstr := (*C.char)(unsafe.Pointer(&text[0]))
+	var carg *C.char
+	if argAt >= 0 {
+		carg = (*C.char)(unsafe.Pointer(&text[argAt]))
+	}
+	ctx = orBackground(ctx)
+	p, sc, err := c.s.begin(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	o := b.outs
+	rc := k.do(p, cstr, carg, sc.options(), &o.out, &o.e)
+	out, e := o.out, o.e
+	o.out, o.e = nil, nil
+	err = c.s.finish(ctx, op, &sc, rc, e)
+	c.s.release()
 	if err != nil {
 		return nil, err
 	}
 	return takeString(out), nil
+}
+
+// callBuffer is what a call passes to the library and gets back, reused from call to call:
+// its strings (Go memory the library reads during the call) and its out-parameters (apart:
+// memory passed to C may hold no Go pointer).
+type callBuffer struct {
+	text []byte
+	outs *callOuts
+}
+
+type callOuts struct {
+	out *C.char
+	e   *C.mcp_error
+}
+
+var callBuffers = sync.Pool{New: func() any {
+	return &callBuffer{text: make([]byte, 0, 256), outs: new(callOuts)}
+}}
+
+func getCallBuffer() *callBuffer { return callBuffers.Get().(*callBuffer) }
+
+// putCallBuffer keeps a buffer for another call, unless a large argument grew it.
+func putCallBuffer(b *callBuffer) {
+	if cap(b.text) <= 64<<10 {
+		callBuffers.Put(b)
+	}
 }
 
 // listCall makes a C list call and decodes its JSON array into out.
@@ -382,23 +443,31 @@ func (c *Client) accessor(op string, f func(p *C.mcp_client, out **C.char, e **C
 	return takeString(out), nil
 }
 
-// cText is a NUL-terminated C copy of text (freed with C.free); the caller's bytes are only
-// read.
-func cText(text []byte) *C.char {
-	p := C.malloc(C.size_t(len(text) + 1))
-	buf := unsafe.Slice((*byte)(p), len(text)+1)
-	copy(buf, text)
-	buf[len(text)] = 0
-	return (*C.char)(p)
-}
-
 // takeString copies a string the library returned and frees it.
 func takeString(p *C.char) json.RawMessage {
 	if p == nil {
 		return nil
 	}
 	defer C.mcp_string_free(p)
-	return json.RawMessage(C.GoString(p))
+	n := cStringLen(p)
+	b := make(json.RawMessage, n)
+	copy(b, unsafe.Slice((*byte)(unsafe.Pointer(p)), n))
+	return b
+}
+
+// cStringLen is the length of the C string at p, found a page at a time as the runtime's
+// own C.GoString does (a read never crosses into a page the string does not reach).
+func cStringLen(p *C.char) int {
+	const page = 4096 // or a divisor of the page size
+	n := 0
+	for {
+		at := unsafe.Add(unsafe.Pointer(p), n)
+		chunk := page - int(uintptr(at)%page)
+		if i := bytes.IndexByte(unsafe.Slice((*byte)(at), chunk), 0); i >= 0 {
+			return n + i
+		}
+		n += chunk
+	}
 }
 
 // decode reads a result into v; a result that does not fit is a protocol error.

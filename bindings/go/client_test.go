@@ -286,6 +286,40 @@ func TestClientRequestTimeout(t *testing.T) {
 	}
 }
 
+// Call options are reused from call to call: a later call must not inherit an earlier
+// call's timeout, nor its cancellation.
+func TestCallOptionsCarryNothingOver(t *testing.T) {
+	srv := sharedServer(t)
+	c := mustNew(t, srv.URL)
+	for i := 0; i < 3; i++ {
+		// Options left with a short timeout...
+		short, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		if _, err := c.CallTool(short, "echo", map[string]string{"text": "x"}); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		// ...do not time out a call whose context has no deadline.
+		long, cancel := context.WithCancel(context.Background())
+		r, err := c.CallTool(long, "slow", map[string]int{"ms": 600})
+		if err != nil || r.Text() != "done" {
+			t.Fatalf("after a call with a deadline: %v", err)
+		}
+		// A call cancelled midway...
+		time.AfterFunc(100*time.Millisecond, cancel)
+		if _, err := c.CallTool(long, "slow", map[string]int{"ms": 5000}); !errors.Is(err, context.Canceled) {
+			t.Fatalf("the cancelled call: %v", err)
+		}
+		// ...leaves nothing cancelled for the next ones.
+		for j := 0; j < 3; j++ {
+			ctx, cancel := context.WithCancel(context.Background())
+			if _, err := c.CallTool(ctx, "echo", map[string]string{"text": "x"}); err != nil {
+				t.Fatalf("after a cancelled call: %v", err)
+			}
+			cancel()
+		}
+	}
+}
+
 func TestCancelOneOfManyGoroutines(t *testing.T) {
 	srv := startServer(t)
 	c := mustNew(t, srv.URL)

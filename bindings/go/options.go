@@ -557,15 +557,5 @@ func (b *builder) requestHandlers(h requestCallback) error {
 
 // jsonText is v as JSON text: json.RawMessage and []byte as they are, anything else encoded.
 func jsonText(op string, v any) ([]byte, error) {
-	switch t := v.(type) {
-	case json.RawMessage:
-		return t, nil
-	case []byte:
-		return t, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, &Error{Code: CodeInvalidJSON, Op: op, Message: "the value does not encode as JSON", causes: []error{err}}
-	}
-	return b, nil
+	return appendJSONText(nil, op, v)
 }

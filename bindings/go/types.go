@@ -46,6 +46,16 @@ func (r *CallToolResult) Text() string { return joinText(r.Content) }
 
 // UnmarshalJSON keeps the whole result in Raw.
 func (r *CallToolResult) UnmarshalJSON(b []byte) error {
+	if fast, _, _, ok := decodeCallToolResult(b); ok {
+		fast.Raw = append(json.RawMessage(nil), b...)
+		*r = *fast
+		return nil
+	}
+	return r.unmarshalJSON(b)
+}
+
+// unmarshalJSON is UnmarshalJSON through encoding/json alone.
+func (r *CallToolResult) unmarshalJSON(b []byte) error {
 	type plain CallToolResult
 	var p plain
 	if err := json.Unmarshal(b, &p); err != nil {
