@@ -152,7 +152,7 @@ pub unsafe extern "C" fn mcp_task_cancel(
             task_json_out,
             "task_json_out",
             error_out,
-            |c, id, o| async move { o.bound("tasks/cancel", c.cancel_task(&id)).await },
+            |c, id, o| async move { c.cancel_task_with(&id, o).await },
         )
     }
 }
@@ -172,7 +172,7 @@ pub unsafe extern "C" fn mcp_task_list(
         non_null(tasks_json_out, "tasks_json_out")?;
         let core = c.connected()?;
         let tasks = run(c, On::Thread, call_options, |opts| async move {
-            opts.bound("tasks/list", core.list_tasks()).await
+            core.list_tasks_with(opts).await
         })?;
         // SAFETY: checked non-NULL.
         unsafe { give(tasks_json_out, &to_json(&tasks)?) }

@@ -99,7 +99,8 @@ class AsyncClient:
         on_roots: Optional[Callable[[Dict[str, Any]], MaybeAwaitable]] = None,
         on_request: Optional[Callable[[str, Dict[str, Any]], MaybeAwaitable]] = None,
     ) -> None:
-        self._args: Dict[str, Any] = dict(
+        config = make_config(
+            url,
             command=command,
             bearer=bearer,
             headers=headers,
@@ -115,10 +116,9 @@ class AsyncClient:
             on_sampling=on_sampling,
             on_roots=on_roots,
             on_request=on_request,
+            loop=_loop_or_none(),
         )
-        self._native = _native.NativeClient(
-            make_config(url, loop=_loop_or_none(), **self._args)
-        )
+        self._native = _native.NativeClient(config)
         self._timeout = timeout
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._loop_bridge: Optional[_native.AsyncBridge] = None

@@ -369,21 +369,27 @@ impl Client {
     /// `tasks/cancel`: the task in its new (`cancelled`) state. Cancelling a task that already
     /// ended is the server's `-32602` error.
     pub async fn cancel_task(&self, task_id: &str) -> Result<Task> {
+        self.cancel_task_with(task_id, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::cancel_task`] with per-request options.
+    pub async fn cancel_task_with(&self, task_id: &str, opts: RequestOptions) -> Result<Task> {
+        let p = json!({ "taskId": task_id });
         let raw = self
-            .dispatch(
-                "tasks/cancel",
-                Params::Value(Some(&json!({ "taskId": task_id }))),
-                &RequestOptions::default(),
-            )
+            .dispatch("tasks/cancel", Params::Value(Some(&p)), &opts)
             .await?;
         decode_task("tasks/cancel", &raw)
     }
 
     /// Every task the server keeps for this client (`tasks/list`, following `nextCursor`).
     pub async fn list_tasks(&self) -> Result<Vec<Task>> {
-        let tasks = self
-            .collect_pages("tasks/list", "tasks", &RequestOptions::default())
-            .await?;
+        self.list_tasks_with(RequestOptions::default()).await
+    }
+
+    /// [`Client::list_tasks`] with per-request options (for each page).
+    pub async fn list_tasks_with(&self, opts: RequestOptions) -> Result<Vec<Task>> {
+        let tasks = self.collect_pages("tasks/list", "tasks", &opts).await?;
         decode_list("tasks/list", "Task", tasks)
     }
 }
