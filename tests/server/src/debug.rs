@@ -16,8 +16,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 
-use crate::http::{empty, json};
-use crate::session::lock;
+use crate::http::empty;
+use crate::reply::json;
+use crate::sync::lock;
 use crate::Shared;
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {

@@ -30,8 +30,10 @@ use axum::Router;
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
-use crate::http::{empty, json, read, rpc_error};
-use crate::mcp::{self, code, Message};
+use crate::http::{empty, read};
+use crate::mcp;
+use crate::reply::{json, rpc_error};
+use crate::rpc::{self, code, Message};
 use crate::session::random_id;
 use crate::{sse, Shared};
 
@@ -117,9 +119,9 @@ async fn post_fault(
     let Some(msg) = msg else {
         return rpc_error(StatusCode::BAD_REQUEST, code::PARSE_ERROR, "Parse error");
     };
-    let (id, params) = match mcp::parse(msg) {
+    let (id, params) = match rpc::parse(msg) {
         Message::Request { id, method, params } if method == "initialize" => {
-            let reply = mcp::respond(&id, mcp::initialize(params.as_ref(), mcp::HTTP_VERSIONS));
+            let reply = rpc::respond(&id, mcp::initialize(params.as_ref(), mcp::HTTP_VERSIONS));
             let mut resp = json(StatusCode::OK, &reply);
             if let Ok(v) = HeaderValue::from_str(&random_id()) {
                 resp.headers_mut().insert("mcp-session-id", v);
@@ -195,7 +197,7 @@ async fn misbehave(
         }
         "unknown-id" => json(
             StatusCode::OK,
-            &mcp::ok(&json!(987_654_321), json!({"content": []})),
+            &rpc::ok(&json!(987_654_321), json!({"content": []})),
         ),
         "status-500" => with_type(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -10,8 +10,11 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
 
-use crate::mcp::{self, code, Ctx, Message};
+use crate::mcp;
 use crate::oauth;
+use crate::reply::{json, rpc_error};
+use crate::rpc::{self, code, Message};
+use crate::session::Ctx;
 use crate::session::{random_id, Outbox, Session};
 use crate::sse::{self, Attached};
 use crate::{ReplyMode, Shared};
@@ -23,23 +26,6 @@ const VERSION_HEADER: &str = "mcp-protocol-version";
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new().route("/mcp", post(post_mcp).get(get_mcp).delete(delete_mcp))
-}
-
-/// A response with a JSON body.
-pub(crate) fn json(status: StatusCode, v: &Value) -> Response<Body> {
-    let body = serde_json::to_vec(v).unwrap_or_default();
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-/// An HTTP error whose body is a JSON-RPC error without an id.
-pub(crate) fn rpc_error(status: StatusCode, code: i64, message: &str) -> Response<Body> {
-    json(status, &mcp::error(None, code, message))
 }
 
 /// A request refused before dispatch: status, JSON-RPC code and message.
@@ -209,7 +195,7 @@ async fn post_mcp(State(shared): State<Arc<Shared>>, req: Request) -> Response<B
     let Some(msg) = msg else {
         return rpc_error(StatusCode::BAD_REQUEST, code::PARSE_ERROR, "Parse error");
     };
-    match mcp::parse(msg) {
+    match rpc::parse(msg) {
         Message::Request { id, method, params } if method == "initialize" => {
             initialize(&shared, &id, params.as_ref())
         }
@@ -264,7 +250,7 @@ fn initialize(shared: &Shared, id: &Value, params: Option<&Value>) -> Response<B
     } else {
         shared.default_session.clone()
     };
-    let reply = mcp::respond(id, result);
+    let reply = rpc::respond(id, result);
     let mut resp = if shared.opts.reply == ReplyMode::Sse {
         let stream = session.new_stream();
         if shared.opts.sse_priming {
@@ -301,7 +287,7 @@ async fn request(
         };
         let reply = mcp::handle_request(&ctx, &id, &method, params.as_ref())
             .await
-            .unwrap_or_else(|| mcp::error(Some(&id), code::REQUEST_CANCELLED, "Request cancelled"));
+            .unwrap_or_else(|| rpc::error(Some(&id), code::REQUEST_CANCELLED, "Request cancelled"));
         return json(StatusCode::OK, &reply);
     }
 

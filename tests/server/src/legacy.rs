@@ -15,9 +15,13 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
-use crate::http::{empty, read, rpc_error};
-use crate::mcp::{self, code, Ctx, Message};
-use crate::session::{lock, random_id, Session};
+use crate::http::{empty, read};
+use crate::mcp;
+use crate::reply::rpc_error;
+use crate::rpc::{self, code, Message};
+use crate::session::Ctx;
+use crate::session::{random_id, Session};
+use crate::sync::lock;
 use crate::{sse, Shared};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -112,7 +116,7 @@ async fn messages(State(shared): State<Arc<Shared>>, req: Request) -> Response<B
     let Some(msg) = msg else {
         return rpc_error(StatusCode::BAD_REQUEST, code::PARSE_ERROR, "Parse error");
     };
-    match mcp::parse(msg) {
+    match rpc::parse(msg) {
         Message::Request { id, method, params } => {
             let out = session.outbox_channel();
             let long = mcp::is_long(&method, params.as_ref());

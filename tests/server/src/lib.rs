@@ -31,9 +31,13 @@ mod legacy;
 mod mcp;
 mod oauth;
 mod record;
+mod reply;
+mod rpc;
 mod session;
 mod sse;
 mod stdio;
+mod sync;
+mod task_store;
 mod tasks;
 
 use std::collections::HashMap;
@@ -54,7 +58,8 @@ pub use oauth::{
 pub use record::RecordedRequest;
 pub use stdio::serve_stdio;
 
-use session::{lock, Hub, Session};
+use session::{Hub, Session};
+use sync::lock;
 
 /// How the server answers JSON-RPC requests at `/mcp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use axum::http::request::Parts;
 use serde_json::Value;
 
-use crate::session::lock;
+use crate::sync::lock;
 
 /// One HTTP request as the server received it.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -14,18 +14,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::sse::{Attached, SseStream};
+use crate::sync::lock;
 
 /// How many streams a session keeps for resumption before forgetting the
 /// oldest finished ones.
 const MAX_STREAMS: usize = 512;
 /// How many server-initiated messages wait for a `GET` stream to be opened.
 const MAX_BACKLOG: usize = 64;
-
-/// Locks a mutex, ignoring poisoning (the data stays consistent: every
-/// critical section is a few non-panicking statements).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// State shared by every session of one server.
 pub(crate) struct Hub {
@@ -106,7 +101,7 @@ pub(crate) struct Session {
     /// Cancelled when the session ends.
     pub(crate) token: CancellationToken,
     /// The session's tasks.
-    pub(crate) tasks: crate::tasks::Store,
+    pub(crate) tasks: crate::task_store::Store,
 }
 
 impl Session {
@@ -122,7 +117,7 @@ impl Session {
             standalone: Mutex::new(standalone),
             streams: Mutex::new(BTreeMap::new()),
             token: parent.token.child_token(),
-            tasks: crate::tasks::Store::default(),
+            tasks: crate::task_store::Store::default(),
         }
     }
 
@@ -335,4 +330,16 @@ pub(crate) fn random_id() -> String {
         out.push_str(&format!("{:016x}", h.finish()));
     }
     out
+}
+
+/// What a request handler can reach.
+pub(crate) struct Ctx<'a> {
+    /// The client's session.
+    pub(crate) session: &'a Arc<Session>,
+    /// Server-wide state.
+    pub(crate) hub: &'a Hub,
+    /// Where request-related messages go.
+    pub(crate) out: &'a Outbox,
+    /// Protocol versions this transport speaks, newest first.
+    pub(crate) versions: &'static [&'static str],
 }

@@ -7,7 +7,9 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 use tokio::sync::mpsc;
 
-use crate::mcp::{self, code, Ctx, Message};
+use crate::mcp;
+use crate::rpc::{self, code, Message};
+use crate::session::Ctx;
 use crate::session::{Hub, Outbox, Session};
 
 /// Serves MCP over newline-delimited JSON-RPC: messages are read from
@@ -54,14 +56,14 @@ where
             continue;
         }
         let Ok(msg) = serde_json::from_slice::<Value>(line) else {
-            out.send(mcp::error(
+            out.send(rpc::error(
                 Some(&Value::Null),
                 code::PARSE_ERROR,
                 "Parse error",
             ));
             continue;
         };
-        match mcp::parse(msg) {
+        match rpc::parse(msg) {
             Message::Request { id, method, params } => {
                 if mcp::is_long(&method, params.as_ref()) {
                     let (session, hub, out) = (session.clone(), hub.clone(), out.clone());
@@ -105,7 +107,7 @@ where
                 session.deliver_response(&msg);
             }
             Message::Invalid => {
-                out.send(mcp::error(
+                out.send(rpc::error(
                     Some(&Value::Null),
                     code::INVALID_REQUEST,
                     "Invalid Request",

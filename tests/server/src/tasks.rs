@@ -9,25 +9,27 @@
 //! The task tools: `report` (required; works `ms` milliseconds), `convert` (optional;
 //! upper-cases `text`), `quick` (forbidden), `confirm` (required; asks the user through
 //! elicitation while `input_required`) and `crash` (required; fails, as a tool error or, with
-//! `rpc: true`, a JSON-RPC error).
+//! `rpc: true`, a JSON-RPC error), `draft` (required; asks the client's model through
+//! sampling while `input_required`). `report` sends progress when the request carries a
+//! `progressToken`, after the `CreateTaskResult` as the spec allows, until the task ends.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use crate::mcp::{code, is_error, ok, respond, schema, text, Ctx, RpcError};
-use crate::session::{lock, Session};
-
-/// The `pollInterval` suggested to requestors, in milliseconds.
-pub(crate) const POLL_MS: u64 = 50;
+use crate::rpc::{code, is_error, ok, respond, schema, text, RpcError};
+use crate::session::{Ctx, Session};
+use crate::sync::lock;
+use crate::task_store::{terminal, Entry, Input};
 /// The longest `ttl` granted.
 const MAX_TTL_MS: u64 = 3_600_000;
 /// The `ttl` when the requestor asks for none.
 const DEFAULT_TTL_MS: u64 = 60_000;
+/// The progress notifications `report` sends.
+const REPORT_STEPS: u64 = 4;
 /// Tasks per `tasks/list` page.
 const PAGE_SIZE: usize = 3;
 /// How long `tasks/result` waits for the client to answer a task's request.
@@ -58,6 +60,9 @@ pub(crate) fn tools() -> &'static [Value] {
             json!({"name": "confirm", "title": "Confirm", "execution": exec("required"),
                 "description": "Asks the user (elicitation, while input_required), then reports the answer.",
                 "inputSchema": schema(json!({"message": {"type": "string"}}), &["message"])}),
+            json!({"name": "draft", "title": "Draft", "execution": exec("required"),
+                "description": "Asks the client's model (sampling, while input_required) to write about `topic`.",
+                "inputSchema": schema(json!({"topic": {"type": "string"}}), &["topic"])}),
             json!({"name": "crash", "title": "Crash", "execution": exec("required"),
                 "description": "Fails: a tool error, or a JSON-RPC error with `rpc: true`.",
                 "inputSchema": schema(json!({"rpc": {"type": "boolean"}}), &[])}),
@@ -83,7 +88,7 @@ pub(crate) fn tools_call(
 ) -> Option<Result<Value, RpcError>> {
     let task = params.get("task").filter(|t| !t.is_null());
     match (task, support(name)) {
-        (Some(task), Some("required" | "optional")) => Some(create(ctx, name, args, task)),
+        (Some(task), Some("required" | "optional")) => Some(create(ctx, name, args, params, task)),
         (Some(_), _) => Some(Err(RpcError::new(
             code::METHOD_NOT_FOUND,
             format!("Tool {name} does not support task augmentation (taskSupport: 'forbidden')"),
@@ -112,152 +117,12 @@ fn convert(args: &Map<String, Value>) -> Result<Value, RpcError> {
         .ok_or_else(|| RpcError::new(code::INVALID_PARAMS, "argument `text` must be a string"))
 }
 
-/// A task's state.
-pub(crate) struct Entry {
-    id: String,
-    created: SystemTime,
-    started: Instant,
-    ttl_ms: u64,
-    state: Mutex<State>,
-    /// Bumped on every change, for `tasks/result` to wait on.
-    changed: watch::Sender<u64>,
-    /// Stops the work (`tasks/cancel`, the session's end).
-    cancel: CancellationToken,
-}
-
-struct State {
-    status: &'static str,
-    message: Option<String>,
-    updated: SystemTime,
-    /// The underlying request's outcome, once terminal.
-    outcome: Option<Result<Value, RpcError>>,
-    /// A request for the client, waiting for `tasks/result` to deliver it.
-    input: Option<Input>,
-}
-
-/// A request the task needs the client to answer.
-struct Input {
-    method: &'static str,
-    params: Value,
-    reply: oneshot::Sender<Result<Value, Value>>,
-}
-
-fn terminal(status: &str) -> bool {
-    matches!(status, "completed" | "failed" | "cancelled")
-}
-
-impl Entry {
-    fn expired(&self) -> bool {
-        self.started.elapsed() > Duration::from_millis(self.ttl_ms)
-    }
-
-    /// The `Task` object.
-    fn json(&self) -> Value {
-        let s = lock(&self.state);
-        let mut t = json!({
-            "taskId": self.id,
-            "status": s.status,
-            "createdAt": iso8601(self.created),
-            "lastUpdatedAt": iso8601(s.updated),
-            "ttl": self.ttl_ms,
-            "pollInterval": POLL_MS,
-        });
-        if let Some(m) = &s.message {
-            t["statusMessage"] = Value::from(m.as_str());
-        }
-        t
-    }
-
-    /// Moves to `status` (never out of a terminal one) and tells the client.
-    fn set(
-        &self,
-        session: &Session,
-        status: &'static str,
-        message: Option<String>,
-        outcome: Option<Result<Value, RpcError>>,
-    ) -> bool {
-        {
-            let mut s = lock(&self.state);
-            if terminal(s.status) {
-                return false;
-            }
-            s.status = status;
-            s.message = message;
-            s.updated = SystemTime::now();
-            if outcome.is_some() {
-                s.outcome = outcome;
-            }
-            if terminal(status) {
-                s.input = None;
-            }
-        }
-        self.changed.send_modify(|n| *n += 1);
-        session.send_standalone(json!({
-            "jsonrpc": "2.0", "method": "notifications/tasks/status", "params": self.json(),
-        }));
-        true
-    }
-}
-
-/// The tasks of one session.
-#[derive(Default)]
-pub(crate) struct Store {
-    tasks: Mutex<HashMap<String, Arc<Entry>>>,
-}
-
-impl Store {
-    /// A live task by id: `-32602` when unknown or expired (an expired one is forgotten).
-    fn get(&self, params: Option<&Value>) -> Result<Arc<Entry>, RpcError> {
-        let id = params
-            .and_then(|p| p.get("taskId"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| RpcError::new(code::INVALID_PARAMS, "missing taskId"))?;
-        let mut tasks = lock(&self.tasks);
-        let entry = tasks.get(id).cloned().ok_or_else(|| {
-            RpcError::new(
-                code::INVALID_PARAMS,
-                "Failed to retrieve task: Task not found",
-            )
-        })?;
-        if entry.expired() {
-            tasks.remove(id);
-            entry.cancel.cancel();
-            return Err(RpcError::new(
-                code::INVALID_PARAMS,
-                "Failed to retrieve task: Task has expired",
-            ));
-        }
-        Ok(entry)
-    }
-
-    /// Every live task, oldest first (expired ones are forgotten).
-    fn live(&self) -> Vec<Arc<Entry>> {
-        let mut tasks = lock(&self.tasks);
-        tasks.retain(|_, e| {
-            let keep = !e.expired();
-            if !keep {
-                e.cancel.cancel();
-            }
-            keep
-        });
-        let mut all: Vec<Arc<Entry>> = tasks.values().cloned().collect();
-        all.sort_by_key(|e| e.started);
-        all
-    }
-
-    /// Stops every task (the session ended).
-    pub(crate) fn close(&self) {
-        for (_, e) in lock(&self.tasks).drain() {
-            e.cancel.cancel();
-        }
-    }
-}
-
 /// Creates a task for a `tools/call` and starts its work; the `CreateTaskResult`.
 fn create(
     ctx: &Ctx<'_>,
     name: &str,
     args: &Map<String, Value>,
+    params: &Value,
     task: &Value,
 ) -> Result<Value, RpcError> {
     if name == "convert" {
@@ -268,54 +133,61 @@ fn create(
         .and_then(Value::as_u64)
         .unwrap_or(DEFAULT_TTL_MS)
         .clamp(1, MAX_TTL_MS);
-    let now = SystemTime::now();
-    let (changed, _) = watch::channel(0);
-    let entry = Arc::new(Entry {
-        id: task_id(),
-        created: now,
-        started: Instant::now(),
+    let entry = Arc::new(Entry::new(
+        task_id(),
         ttl_ms,
-        state: Mutex::new(State {
-            status: "working",
-            message: Some("The operation is now in progress.".into()),
-            updated: now,
-            outcome: None,
-            input: None,
-        }),
-        changed,
-        cancel: ctx.session.token.child_token(),
-    });
-    lock(&ctx.session.tasks.tasks).insert(entry.id.clone(), entry.clone());
+        ctx.session.token.child_token(),
+    ));
+    ctx.session.tasks.insert(entry.clone());
     let result = json!({
         "task": entry.json(),
         "_meta": {"io.modelcontextprotocol/model-immediate-response":
             format!("`{name}` is running as task {}", entry.id)},
     });
-    tokio::spawn(run(
+    let progress = progress_token(params);
+    let work = Work {
         entry,
-        ctx.session.clone(),
-        name.to_owned(),
-        args.clone(),
-    ));
+        session: ctx.session.clone(),
+        name: name.to_owned(),
+        args: args.clone(),
+        progress,
+    };
+    tokio::spawn(work.run());
     Ok(result)
 }
 
-/// A task's work, until it ends or is cancelled.
-async fn run(entry: Arc<Entry>, session: Arc<Session>, name: String, args: Map<String, Value>) {
-    let work = async {
-        match name.as_str() {
-            "report" => {
-                let ms = args.get("ms").and_then(Value::as_u64).unwrap_or(200);
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-                (
-                    "completed",
-                    None,
-                    Ok(text(format!("report ready after {ms} ms"))),
-                )
+/// A task's work, and where it reports.
+struct Work {
+    entry: Arc<Entry>,
+    session: Arc<Session>,
+    name: String,
+    args: Map<String, Value>,
+    /// The `progressToken` of the request that created the task: its progress notifications
+    /// carry it until the task ends.
+    progress: Option<Value>,
+}
+
+/// What a task's work ends with: status, status message, the request's outcome.
+type Ending = (&'static str, Option<String>, Result<Value, RpcError>);
+
+impl Work {
+    /// Runs until the work ends or the task is cancelled.
+    async fn run(self) {
+        tokio::select! {
+            () = self.entry.cancel.cancelled() => {}
+            (status, message, outcome) = self.work() => {
+                set_status(&self.entry, &self.session, status, message, Some(outcome));
             }
-            "convert" => ("completed", None, convert(&args)),
-            "confirm" => confirm(&entry, &session, &args).await,
-            "crash" if args.get("rpc").and_then(Value::as_bool) == Some(true) => (
+        }
+    }
+
+    async fn work(&self) -> Ending {
+        match self.name.as_str() {
+            "report" => self.report().await,
+            "convert" => ("completed", None, convert(&self.args)),
+            "confirm" => self.confirm().await,
+            "draft" => self.draft().await,
+            "crash" if self.args.get("rpc").and_then(Value::as_bool) == Some(true) => (
                 "failed",
                 Some("Tool execution failed: the job crashed".to_owned()),
                 Err(RpcError::new(code::INTERNAL_ERROR, "the job crashed")),
@@ -326,60 +198,127 @@ async fn run(entry: Arc<Entry>, session: Arc<Session>, name: String, args: Map<S
                 Ok(is_error("the job failed")),
             ),
         }
-    };
-    tokio::select! {
-        () = entry.cancel.cancelled() => {}
-        (status, message, outcome) = work => {
-            entry.set(&session, status, message, Some(outcome));
+    }
+
+    /// `report`: `ms` milliseconds of work in four steps, each reported as progress.
+    async fn report(&self) -> Ending {
+        let ms = self.args.get("ms").and_then(Value::as_u64).unwrap_or(200);
+        for step in 1..=REPORT_STEPS {
+            tokio::time::sleep(Duration::from_millis(ms / REPORT_STEPS)).await;
+            self.progress(step, REPORT_STEPS);
+        }
+        let done = text(format!("report ready after {ms} ms"));
+        ("completed", None, Ok(done))
+    }
+
+    /// Sends `notifications/progress` when the request asked for progress.
+    fn progress(&self, progress: u64, total: u64) {
+        if let Some(token) = &self.progress {
+            self.session.send_standalone(json!({
+                "jsonrpc": "2.0", "method": "notifications/progress",
+                "params": {"progressToken": token, "progress": progress, "total": total,
+                    "message": format!("step {progress} of {total}")},
+            }));
         }
     }
-}
 
-/// `confirm`: `input_required` with an elicitation for `tasks/result` to deliver, then the
-/// answer as the result.
-async fn confirm(
-    entry: &Entry,
-    session: &Session,
-    args: &Map<String, Value>,
-) -> (&'static str, Option<String>, Result<Value, RpcError>) {
-    let message = args
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or("Confirm?");
-    let (tx, rx) = oneshot::channel();
-    lock(&entry.state).input = Some(Input {
-        method: "elicitation/create",
-        params: json!({
+    /// `confirm`: an elicitation while `input_required`, then the answer as the result.
+    async fn confirm(&self) -> Ending {
+        let message = self
+            .args
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("Confirm?");
+        let params = json!({
             "mode": "form",
             "message": message,
             "requestedSchema": {"type": "object",
                 "properties": {"ok": {"type": "boolean", "title": "OK"}}},
-            "_meta": {RELATED_TASK: {"taskId": entry.id}},
-        }),
-        reply: tx,
-    });
-    entry.set(
-        session,
-        "input_required",
-        Some("Waiting for the user".into()),
-        None,
-    );
-    match rx.await {
-        Ok(Ok(answer)) => {
-            entry.set(session, "working", None, None);
-            ("completed", None, Ok(text(format!("confirmed: {answer}"))))
+        });
+        match self.ask("elicitation/create", params).await {
+            Ok(answer) => ("completed", None, Ok(text(format!("confirmed: {answer}")))),
+            Err(ending) => ending,
         }
-        Ok(Err(e)) => (
-            "failed",
-            Some(format!("the client refused: {e}")),
-            Ok(is_error(format!("the client refused: {e}"))),
-        ),
-        Err(_) => (
-            "failed",
-            Some("no answer".into()),
-            Ok(is_error("no answer")),
-        ),
     }
+
+    /// `draft`: asks the client's model (sampling) while `input_required`, then returns what
+    /// it wrote.
+    async fn draft(&self) -> Ending {
+        let topic = self
+            .args
+            .get("topic")
+            .and_then(Value::as_str)
+            .unwrap_or("anything");
+        let params = json!({
+            "messages": [{"role": "user",
+                "content": {"type": "text", "text": format!("Write about {topic}")}}],
+            "maxTokens": 100,
+        });
+        match self.ask("sampling/createMessage", params).await {
+            Ok(answer) => {
+                let written = answer
+                    .pointer("/content/text")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                ("completed", None, Ok(text(format!("draft: {written}"))))
+            }
+            Err(ending) => ending,
+        }
+    }
+
+    /// Puts the task in `input_required` with a request for `tasks/result` to deliver; the
+    /// client's answer (the task back to `working`), or how the task ends without one.
+    async fn ask(&self, method: &'static str, mut params: Value) -> Result<Value, Ending> {
+        params["_meta"] = json!({RELATED_TASK: {"taskId": self.entry.id}});
+        let (reply, rx) = oneshot::channel();
+        lock(&self.entry.state).input = Some(Input {
+            method,
+            params,
+            reply,
+        });
+        let waiting = Some("Waiting for the user".into());
+        set_status(&self.entry, &self.session, "input_required", waiting, None);
+        match rx.await {
+            Ok(Ok(answer)) => {
+                set_status(&self.entry, &self.session, "working", None, None);
+                Ok(answer)
+            }
+            Ok(Err(e)) => Err((
+                "failed",
+                Some(format!("the client refused: {e}")),
+                Ok(is_error(format!("the client refused: {e}"))),
+            )),
+            Err(_) => Err((
+                "failed",
+                Some("no answer".into()),
+                Ok(is_error("no answer")),
+            )),
+        }
+    }
+}
+
+/// Moves a task to `status` and tells the client (`notifications/tasks/status`), unless the
+/// task had ended already.
+fn set_status(
+    entry: &Entry,
+    session: &Session,
+    status: &'static str,
+    message: Option<String>,
+    outcome: Option<Result<Value, RpcError>>,
+) {
+    if entry.set(status, message, outcome) {
+        session.send_standalone(json!({
+            "jsonrpc": "2.0", "method": "notifications/tasks/status", "params": entry.json(),
+        }));
+    }
+}
+
+/// The request's `_meta.progressToken`, when it is a string or a number.
+fn progress_token(params: &Value) -> Option<Value> {
+    params
+        .pointer("/_meta/progressToken")
+        .filter(|t| t.is_string() || t.is_number())
+        .cloned()
 }
 
 /// `tasks/get`.
@@ -418,7 +357,8 @@ pub(crate) fn cancel(ctx: &Ctx<'_>, params: Option<&Value>) -> Result<Value, Rpc
             format!("Cannot cancel task: already in terminal status '{done}'"),
         ));
     }
-    entry.set(
+    set_status(
+        &entry,
         ctx.session,
         "cancelled",
         Some("The task was cancelled by request.".into()),
@@ -533,40 +473,4 @@ fn task_id() -> String {
         return crate::session::random_id();
     }
     b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// An RFC 3339 UTC timestamp with milliseconds.
-fn iso8601(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_are_rfc3339() {
-        let t = UNIX_EPOCH + Duration::from_millis(1_764_066_600_123);
-        assert_eq!(iso8601(t), "2025-11-25T10:30:00.123Z");
-        assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-    }
 }

@@ -46,7 +46,7 @@ pub(crate) async fn openid(State(shared): State<Arc<Shared>>, req: Request) -> R
 fn prm(auth: &AuthServer) -> Value {
     let mut doc = json!({
         "resource": auth.resource,
-        "authorization_servers": [crate::session::lock(&auth.named_issuer).clone().unwrap_or_else(|| auth.issuer.clone())],
+        "authorization_servers": [crate::sync::lock(&auth.named_issuer).clone().unwrap_or_else(|| auth.issuer.clone())],
         "scopes_supported": auth.opts.scopes_supported,
         "bearer_methods_supported": ["header"],
         "resource_name": "mcp-test-server",

@@ -30,7 +30,8 @@ use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{json, Map, Value};
 
-use crate::session::{lock, random_id};
+use crate::session::random_id;
+use crate::sync::lock;
 use crate::Shared;
 
 pub(crate) use store::Store;
@@ -750,7 +751,7 @@ impl OAuthError {
 
 /// A JSON response.
 pub(crate) fn json_response(status: StatusCode, v: &Value) -> Response<Body> {
-    crate::http::json(status, v)
+    crate::reply::json(status, v)
 }
 
 /// Adds `Cache-Control: no-store` and `Pragma: no-cache`.

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::dpop::{self, Expect, ProofError};
 use super::{header_str, host_url, AuthServer};
-use crate::http::rpc_error;
-use crate::mcp::code;
+use crate::reply::rpc_error;
+use crate::rpc::code;
 
 /// What the token of an admitted request allows.
 struct Admitted {
