@@ -815,6 +815,13 @@ void mcp_call_options_free(struct mcp_call_options *options);
 mcp_result mcp_call_options_set_timeout_ms(struct mcp_call_options *options,
                                            uint64_t timeout_ms);
 
+// A progress token for calls made with these options (NULL: none, the default): each sends
+// it as `_meta.progressToken`, and the server's `notifications/progress` carrying it reach
+// the notification callback (for a tool run as a task, until the task ends). The string is
+// copied. Give calls in flight at the same time tokens of their own.
+mcp_result mcp_call_options_set_progress_token(struct mcp_call_options *options,
+                                               const char *token);
+
 // Cancel the calls running with these options, and every later call made with them: each
 // returns `MCP_RESULT_CANCELLED` promptly, the server is told where the protocol allows, and
 // the client stays usable. Other calls of the same client are not affected. Never blocks:

@@ -57,9 +57,9 @@ pub use jsonrpc::{Notification, ServerRequest};
 pub use secret::Secret;
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
-    CallToolResult, ContentBlock, CreateTaskResult, GetPromptResult, Prompt, PromptArgument,
-    PromptMessage, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Task,
-    TaskStatus, TaskSupport, Tool, ToolAnnotations,
+    CallToolResult, ContentBlock, CreateTaskResult, GetPromptResult, ProgressToken, Prompt,
+    PromptArgument, PromptMessage, ReadResourceResult, Resource, ResourceContents,
+    ResourceTemplate, Task, TaskStatus, TaskSupport, Tool, ToolAnnotations,
 };
 
 /// The library's version (the crate's, the C header's, the wheel's and the Go module's).

@@ -726,6 +726,55 @@ impl Tool {
     }
 }
 
+/// A progress token (`_meta.progressToken`): a string or an integer the caller picks, unique
+/// among its requests in flight. The server's `notifications/progress` for the request carry it,
+/// and reach the notification handler.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProgressToken {
+    /// A string token.
+    String(String),
+    /// An integer token.
+    Integer(i64),
+}
+
+impl From<&str> for ProgressToken {
+    fn from(s: &str) -> Self {
+        ProgressToken::String(s.to_owned())
+    }
+}
+
+impl From<String> for ProgressToken {
+    fn from(s: String) -> Self {
+        ProgressToken::String(s)
+    }
+}
+
+impl From<i64> for ProgressToken {
+    fn from(n: i64) -> Self {
+        ProgressToken::Integer(n)
+    }
+}
+
+impl From<&ProgressToken> for Value {
+    fn from(t: &ProgressToken) -> Self {
+        match t {
+            ProgressToken::String(s) => Value::from(s.as_str()),
+            ProgressToken::Integer(n) => Value::from(*n),
+        }
+    }
+}
+
+impl ProgressToken {
+    /// Whether `v` (a notification's `progressToken`) is this token.
+    pub fn matches(&self, v: &Value) -> bool {
+        match self {
+            ProgressToken::String(s) => v.as_str() == Some(s),
+            ProgressToken::Integer(n) => v.as_i64() == Some(*n),
+        }
+    }
+}
+
 /// The status of a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

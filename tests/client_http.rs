@@ -532,8 +532,8 @@ async fn cancellation_token_cancels_a_request() {
             "slow",
             json!({"ms": 5000}),
             RequestOptions {
-                timeout: None,
                 cancel: Some(token),
+                ..Default::default()
             },
         )
         .await

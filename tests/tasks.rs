@@ -309,8 +309,8 @@ async fn cancelling_or_timing_out_a_task_call_cancels_the_task() {
         t.cancel();
     });
     let opts = RequestOptions {
-        timeout: None,
         cancel: Some(token),
+        ..Default::default()
     };
     let started = Instant::now();
     let e = client
@@ -438,4 +438,97 @@ async fn without_the_servers_tasks_capability_nothing_is_a_task() {
     // The client runs no tasks itself, so it declares no `tasks` capability.
     let init = sent(&server, "initialize").pop().unwrap();
     assert!(init["params"]["capabilities"].get("tasks").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_progress_token_follows_the_task_until_it_ends() {
+    let server = tasks_server().await;
+    let (client, mut rx) = common::connect_collecting(&server.url()).await;
+    client.list_tools().await.expect("list");
+    let opts = RequestOptions::default().with_progress_token("report-1");
+    let r = client
+        .call_tool_with("report", json!({"ms": 200}), opts)
+        .await
+        .expect("report");
+    assert_eq!(first_text(&r), "report ready after 200 ms");
+    let calls = sent(&server, "tools/call");
+    assert_eq!(calls[0]["params"]["_meta"]["progressToken"], "report-1");
+    assert!(calls[0]["params"]["task"].is_object(), "still a task");
+    // Polls and the result request carry no token: it belongs to the original request.
+    for m in ["tasks/get", "tasks/result"] {
+        assert!(sent(&server, m)
+            .iter()
+            .all(|g| g["params"].pointer("/_meta/progressToken").is_none()));
+    }
+    let mut steps = Vec::new();
+    while steps.len() < 4 {
+        let n = wait_for(&mut rx, Duration::from_secs(3), "notifications/progress")
+            .await
+            .expect("progress for each step");
+        assert_eq!(n.params["progressToken"], "report-1");
+        assert_eq!(n.params["total"], 4);
+        steps.push(n.params["progress"].as_u64().unwrap());
+    }
+    assert_eq!(steps, [1, 2, 3, 4]);
+
+    // An integer token, on a plain (not task) call.
+    let opts = RequestOptions::default().with_progress_token(7);
+    client
+        .call_tool_with("notify", json!({"text": "hi"}), opts)
+        .await
+        .expect("notify");
+    let n = wait_for(&mut rx, Duration::from_secs(3), "notifications/progress")
+        .await
+        .expect("progress");
+    assert_eq!(n.params["progressToken"], 7);
+    let notify = sent(&server, "tools/call").pop().unwrap();
+    assert_eq!(notify["params"]["_meta"]["progressToken"], 7);
+
+    // `_meta` the caller set is kept beside the token; a `_meta` that is not an object is
+    // refused before anything is sent.
+    let opts = RequestOptions::default().with_progress_token("p");
+    let params = json!({"name": "echo", "arguments": {"text": "x"}, "_meta": {"trace": "t1"}});
+    client
+        .request_with("tools/call", Some(params), opts.clone())
+        .await
+        .expect("echo");
+    let echo = sent(&server, "tools/call").pop().unwrap();
+    assert_eq!(
+        echo["params"]["_meta"],
+        json!({"trace": "t1", "progressToken": "p"})
+    );
+    let bad = json!({"name": "echo", "arguments": {}, "_meta": 3});
+    let e = client
+        .request_with("tools/call", Some(bad), opts)
+        .await
+        .expect_err("bad _meta");
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_required_task_asks_the_hosts_sampling_handler() {
+    let server = tasks_server().await;
+    let (tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let client = builder(&server.url())
+        .on_sampling(SyncHandler(move |_: &str, params: Value| {
+            let _ = tx.send(params);
+            Ok(json!({"role": "assistant", "model": "test-model",
+                "content": {"type": "text", "text": "a short poem"}}))
+        }))
+        .connect()
+        .await
+        .expect("connect");
+    client.list_tools().await.expect("list");
+    let r = client
+        .call_tool("draft", json!({"topic": "rivers"}))
+        .await
+        .expect("draft");
+    assert_eq!(first_text(&r), "draft: a short poem");
+    let task_id = r["_meta"][RELATED]["taskId"].as_str().unwrap();
+    let params = seen.recv().await.expect("the sampling handler was asked");
+    assert_eq!(
+        params["messages"][0]["content"]["text"],
+        "Write about rivers"
+    );
+    assert_eq!(params["_meta"][RELATED]["taskId"], task_id);
 }

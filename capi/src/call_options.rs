@@ -2,16 +2,17 @@
 //! calls the host groups), so a Go `context.Context` or a C++ stop token can end its own call
 //! without touching the client's others.
 
+use std::os::raw::c_char;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::boundary::{boundary, boundary_value, Failure, FfiResult};
+use super::boundary::{boundary, boundary_value, opt_str_arg, Failure, FfiResult};
 use super::error::mcp_result;
 use super::registry::Registry;
-use mcp::RequestOptions;
+use mcp::{ProgressToken, RequestOptions};
 
 /// Options for one call: a timeout, and a cancellation handle any thread (or a callback) can
 /// trigger with `mcp_call_options_cancel`. Pass the same options to the call they govern;
@@ -27,6 +28,8 @@ pub struct mcp_call_options {
 #[derive(Default)]
 struct Running {
     cancelled: bool,
+    /// Sent as `_meta.progressToken` by each call made with these options.
+    progress_token: Option<ProgressToken>,
     next: u64,
     calls: Vec<(u64, CancellationToken)>,
 }
@@ -60,13 +63,13 @@ impl mcp_call_options {
     ) -> (RequestOptions, Option<CallGuard<'a>>) {
         let Some(o) = options else {
             let opts = RequestOptions {
-                timeout: None,
                 cancel: Some(client_token.clone()),
+                ..Default::default()
             };
             return (opts, None);
         };
         let token = client_token.child_token();
-        let id = {
+        let (id, progress_token) = {
             let mut s = lock(&o.state);
             if s.cancelled {
                 token.cancel();
@@ -74,12 +77,13 @@ impl mcp_call_options {
             s.next += 1;
             let id = s.next;
             s.calls.push((id, token.clone()));
-            id
+            (id, s.progress_token.clone())
         };
         let ms = o.timeout_ms.load(Ordering::Acquire);
         let opts = RequestOptions {
             timeout: (ms > 0).then(|| Duration::from_millis(ms)),
             cancel: Some(token),
+            progress_token,
         };
         (opts, Some(CallGuard { options: o, id }))
     }
@@ -133,6 +137,24 @@ pub unsafe extern "C" fn mcp_call_options_set_timeout_ms(
     boundary(std::ptr::null_mut(), || {
         let o = options_arg(options)?;
         o.timeout_ms.store(timeout_ms, Ordering::Release);
+        Ok(())
+    })
+}
+
+/// A progress token for calls made with these options (NULL: none, the default): each sends
+/// it as `_meta.progressToken`, and the server's `notifications/progress` carrying it reach
+/// the notification callback (for a tool run as a task, until the task ends). The string is
+/// copied. Give calls in flight at the same time tokens of their own.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_call_options_set_progress_token(
+    options: *mut mcp_call_options,
+    token: *const c_char,
+) -> mcp_result {
+    boundary(std::ptr::null_mut(), || {
+        let o = options_arg(options)?;
+        // SAFETY: NULL or a NUL-terminated string (the caller's contract).
+        let token = unsafe { opt_str_arg(token, "token") }?;
+        lock(&o.state).progress_token = token.map(ProgressToken::from);
         Ok(())
     })
 }

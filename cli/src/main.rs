@@ -19,8 +19,7 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use mcp_client::{
-    CancellationToken, Client, ClientBuilder, Error, ErrorKind, RequestOptions, RpcError,
-    StdioCommand,
+    CancellationToken, Client, ClientBuilder, Error, ErrorKind, RequestOptions, StdioCommand,
 };
 use serde_json::{json, Value};
 
@@ -462,10 +461,8 @@ async fn connect(g: &Global, url: Option<&str>, ui: &Ui) -> Result<Client, Failu
 /// The progress token every call carries.
 const PROGRESS_TOKEN: &str = "mcp-client-cli";
 
-/// `tools/call` with a progress token (the core's `call_tool` sends none), cancelled by
-/// `cancel`. A tool that must run as a task is refused as a plain call (`-32601`); it is then
-/// called through the core's `call_tool_with`, which runs the task (its status notifications
-/// show instead of progress).
+/// `tools/call` with a progress token, cancelled by `cancel`. A tool that must run as a task
+/// runs as one (the core does it); its progress and status notifications both show.
 async fn call_tool(
     client: &Client,
     tool: &str,
@@ -473,25 +470,11 @@ async fn call_tool(
     cancel: CancellationToken,
 ) -> Result<Value, Error> {
     let opts = RequestOptions {
-        timeout: None,
         cancel: Some(cancel),
-    };
-    let params = json!({
-        "name": tool,
-        "arguments": &arguments,
-        "_meta": {"progressToken": PROGRESS_TOKEN},
-    });
-    match client
-        .request_with("tools/call", Some(params), opts.clone())
-        .await
-    {
-        Err(Error::Rpc(e))
-            if e.code == RpcError::METHOD_NOT_FOUND && client.supports_tool_tasks() =>
-        {
-            client.call_tool_with(tool, arguments, opts).await
-        }
-        other => other,
+        ..Default::default()
     }
+    .with_progress_token(PROGRESS_TOKEN);
+    client.call_tool_with(tool, arguments, opts).await
 }
 
 /// Ctrl-C: cancels the open form if there is one, else the call; a second one quits.

@@ -165,12 +165,15 @@ async fn progress_and_task_status_are_plain_lines_off_a_terminal() {
         "no terminal escapes off a terminal: {err:?}"
     );
 
-    // `report` must run as a task: its status shows as it changes (which statuses arrive before
-    // the result depends on timing; at least one does, since the server announces each change).
+    // `report` must run as a task: its progress (sent for the token of the request that created
+    // the task) and its status show as they change (which statuses arrive before the result
+    // depends on timing; at least one does, since the server announces each change).
     let out = run(&["call", &server.url(), "report", "--args", r#"{"ms": 200}"#]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("report ready"));
     let err = text(&out.stderr);
+    assert!(err.contains("progress: 1/4  step 1 of 4 (25%)"), "{err}");
+    assert!(err.contains("progress: 4/4  step 4 of 4 (100%)"), "{err}");
     assert!(
         err.lines()
             .any(|l| l.starts_with("task ")

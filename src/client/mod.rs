@@ -34,6 +34,7 @@ use crate::transport::http::{HttpShared, HttpTransport};
 use crate::transport::legacy::LegacyTransport;
 use crate::transport::stdio::StdioTransport;
 use crate::transport::{Inbound, Outgoing};
+use crate::types::ProgressToken;
 use stateless::ToolHeaders;
 use tasks::TaskSupportCache;
 
@@ -45,6 +46,10 @@ pub struct RequestOptions {
     /// Cancels the request when fired (the server is told with `notifications/cancelled`,
     /// or, on the stateless revision, by closing the request's stream).
     pub cancel: Option<CancellationToken>,
+    /// Asks the server for progress: sent as the request's `_meta.progressToken` (kept with
+    /// any `_meta` the params carry). The server's `notifications/progress` carrying it reach
+    /// the notification handler; for a tool run as a task they keep coming until the task ends.
+    pub progress_token: Option<ProgressToken>,
 }
 
 impl RequestOptions {
@@ -52,8 +57,14 @@ impl RequestOptions {
     pub fn timeout(t: Duration) -> Self {
         RequestOptions {
             timeout: Some(t),
-            cancel: None,
+            ..Default::default()
         }
+    }
+
+    /// These options with a progress token (see [`RequestOptions::progress_token`]).
+    pub fn with_progress_token(mut self, token: impl Into<ProgressToken>) -> Self {
+        self.progress_token = Some(token.into());
+        self
     }
 
     /// Run `fut` (work that is not one request: connecting, signing in, logging out) within
@@ -539,6 +550,14 @@ impl Client {
         params: Params<'_>,
         opts: &RequestOptions,
     ) -> Result<Box<RawValue>> {
+        let with_token;
+        let params = match &opts.progress_token {
+            Some(token) => {
+                with_token = Value::Object(params.with_progress_token(method, token)?);
+                Params::Value(Some(&with_token))
+            }
+            None => params,
+        };
         if self.inner.stateless.load(Ordering::Acquire) {
             return stateless::request(self, method, params.into_map(method)?, opts).await;
         }
@@ -1032,6 +1051,27 @@ impl Params<'_> {
                 "the params of `{method}` must be a JSON object"
             ))),
         }
+    }
+}
+
+impl Params<'_> {
+    /// The params as an object with `_meta.progressToken` set (other `_meta` members kept).
+    fn with_progress_token(
+        self,
+        method: &str,
+        token: &ProgressToken,
+    ) -> Result<serde_json::Map<String, Value>> {
+        let mut m = self.into_map(method)?;
+        let meta = m
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        let Value::Object(meta) = meta else {
+            return Err(Error::InvalidArgument(format!(
+                "the `_meta` of `{method}` must be a JSON object"
+            )));
+        };
+        meta.insert("progressToken".into(), Value::from(token));
+        Ok(m)
     }
 }
 

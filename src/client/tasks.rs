@@ -104,6 +104,7 @@ fn step_options(deadline: Instant, cancel: Option<&CancellationToken>) -> Reques
     RequestOptions {
         timeout: Some(left.max(Duration::from_millis(1))),
         cancel: cancel.cloned(),
+        progress_token: None,
     }
 }
 
@@ -156,7 +157,7 @@ impl Client {
                         let total = opts.timeout.unwrap_or(self.config().request_timeout);
                         let opts = RequestOptions {
                             timeout: Some(total.saturating_sub(started.elapsed())),
-                            cancel: opts.cancel.clone(),
+                            ..opts.clone()
                         };
                         let out = self.call_as_task(name, params, &opts).await;
                         if !matches!(&out, Err(Error::Rpc(e)) if demands_task(e)) {
@@ -186,8 +187,13 @@ impl Client {
         let total = opts.timeout.unwrap_or(self.config().request_timeout);
         let deadline = Instant::now() + total;
         let cancel = opts.cancel.as_ref();
+        // The progress token goes with the request that creates the task, and only with it.
+        let create = RequestOptions {
+            progress_token: opts.progress_token.clone(),
+            ..step_options(deadline, cancel)
+        };
         let created = self
-            .create_task(params, None, &step_options(deadline, cancel))
+            .create_task(params, None, &create)
             .await
             .map_err(|e| as_call_error(e, "tools/call", total))?;
         let task_id = created.task.task_id.clone();

@@ -706,6 +706,62 @@ static void task_id_of(const char *json, char *id, size_t cap) {
     id[n] = '\0';
 }
 
+typedef struct {
+    atomic_int progress; /* notifications/progress carrying the token "c-progress" */
+    atomic_int last;     /* the last step seen */
+} progress_state;
+
+static void on_progress(void *ud, const char *method, const char *params) {
+    progress_state *s = ud;
+    if (strcmp(method, "notifications/progress") != 0 || !h_contains(params, "\"progressToken\":\"c-progress\""))
+        return;
+    const char *p = strstr(params, "\"progress\":");
+    if (p != NULL) atomic_store(&s->last, atoi(p + strlen("\"progress\":")));
+    atomic_fetch_add(&s->progress, 1);
+}
+
+/* A progress token in the call options: a tool run as a task reports each step under it. */
+static void test_progress_token(void) {
+    static const char *const tasks_args[] = {"--tasks", NULL};
+    h_server ts;
+    if (h_server_start(&ts, tasks_args) != 0) {
+        CHECK(!"cannot start the test server with --tasks");
+        return;
+    }
+    static progress_state s;
+    memset(&s, 0, sizeof s);
+    mcp_options *o = mcp_options_new();
+    CHECK_OK(mcp_options_set_url(o, ts.url, NULL), NULL);
+    CHECK_OK(mcp_options_set_notification_callback(o, on_progress, &s, NULL, NULL), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
+    mcp_call_options *co = mcp_call_options_new();
+    CHECK_OK(mcp_call_options_set_progress_token(co, "c-progress"), NULL);
+    char *out = NULL;
+    CHECK_OK(mcp_call_tool(c, "report", "{\"ms\":100}", co, &out, &err), err);
+    CHECK(h_contains(out, "report ready after 100 ms"));
+    mcp_string_free(out);
+    out = NULL;
+    CHECK(wait_for(&s.progress, 4, 3000));
+    CHECK(atomic_load(&s.last) == 4);
+
+    /* Cleared: the next call asks for no progress. */
+    CHECK_OK(mcp_call_options_set_progress_token(co, NULL), NULL);
+    CHECK_OK(mcp_call_tool(c, "report", "{\"ms\":40}", co, &out, &err), err);
+    mcp_string_free(out);
+    h_sleep_ms(100);
+    CHECK(atomic_load(&s.progress) == 4);
+
+    const char bad_utf8[] = {'p', (char)0xc3, (char)0x28, 0};
+    CHECK_RC(mcp_call_options_set_progress_token(NULL, "x"), MCP_RESULT_NULL_ARGUMENT, NULL);
+    CHECK_RC(mcp_call_options_set_progress_token(co, bad_utf8), MCP_RESULT_INVALID_UTF8, NULL);
+    mcp_call_options_free(co);
+    mcp_client_free(c);
+    mcp_options_free(o);
+    h_server_stop(&ts);
+}
+
 /* The explicit task calls against a server with tasks on (--tasks): start, poll, result,
  * cancel, list, their argument errors, and mcp_call_tool on a tool that requires a task. */
 static void test_tasks(void) {
@@ -901,6 +957,7 @@ int main(int argc, char **argv) {
         {"timeouts", test_timeouts},
         {"per_call_cancellation", test_per_call_cancellation},
         {"notifications_and_user_data_free", test_notifications_and_user_data_free},
+        {"progress_token", test_progress_token},
         {"server_requests", test_server_requests},
         {"log_callback", test_log_callback},
         {"stdio", test_stdio},
