@@ -320,10 +320,14 @@ const (
 	getPrompt                           // mcp_get_prompt(name, arguments)
 	authorizeBegin                      // mcp_authorize_begin(redirect_uri)
 	authorizeComplete                   // mcp_authorize_complete(redirect_url): no result
+	taskStart                           // mcp_task_start(tool_name, arguments, ttl_ms)
+	taskStatus                          // mcp_task_status(task_id)
+	taskResult                          // mcp_task_result(task_id)
+	taskCancel                          // mcp_task_cancel(task_id)
 )
 
-// do makes the C call.
-func (k stringCall) do(p *C.mcp_client, str, args *C.char, co *C.mcp_call_options, out **C.char, e **C.mcp_error) C.mcp_result {
+// do makes the C call (n is the number the call takes, if any: mcp_task_start's ttl_ms).
+func (k stringCall) do(p *C.mcp_client, str, args *C.char, n uint64, co *C.mcp_call_options, out **C.char, e **C.mcp_error) C.mcp_result {
 	switch k {
 	case callMethod:
 		return C.mcp_call(p, str, args, co, out, e)
@@ -335,6 +339,14 @@ func (k stringCall) do(p *C.mcp_client, str, args *C.char, co *C.mcp_call_option
 		return C.mcp_get_prompt(p, str, args, co, out, e)
 	case authorizeBegin:
 		return C.mcp_authorize_begin(p, str, co, out, e)
+	case taskStart:
+		return C.mcp_task_start(p, str, args, C.uint64_t(n), co, out, e)
+	case taskStatus:
+		return C.mcp_task_status(p, str, co, out, e)
+	case taskResult:
+		return C.mcp_task_result(p, str, co, out, e)
+	case taskCancel:
+		return C.mcp_task_cancel(p, str, co, out, e)
 	default:
 		return C.mcp_authorize_complete(p, str, co, e)
 	}
@@ -343,6 +355,11 @@ func (k stringCall) do(p *C.mcp_client, str, args *C.char, co *C.mcp_call_option
 // jsonCall makes the C call k with str and an optional JSON argument (nil: none), for
 // operation op within ctx, and returns the string it returns.
 func (c *Client) jsonCall(ctx context.Context, op string, k stringCall, str string, arg any) (json.RawMessage, error) {
+	return c.jsonCallN(ctx, op, k, str, arg, 0)
+}
+
+// jsonCallN is jsonCall for a C call that also takes a number n.
+func (c *Client) jsonCallN(ctx context.Context, op string, k stringCall, str string, arg any, n uint64) (json.RawMessage, error) {
 	if strings.IndexByte(str, 0) >= 0 {
 		return nil, goError(op, CodeInvalidArgument, "a string argument holds a NUL byte")
 	}
@@ -377,7 +394,7 @@ func (c *Client) jsonCall(ctx context.Context, op string, k stringCall, str stri
 		return nil, err
 	}
 	o := b.outs
-	rc := k.do(p, cstr, carg, sc.options(), &o.out, &o.e)
+	rc := k.do(p, cstr, carg, n, sc.options(), &o.out, &o.e)
 	out, e := o.out, o.e
 	o.out, o.e = nil, nil
 	err = c.s.finish(ctx, op, &sc, rc, e)

@@ -29,6 +29,19 @@
 // library's message, and where they apply the HTTP status, the JSON-RPC error code and data,
 // the OAuth error and description. errors.Is with the Err* sentinels tells its class.
 //
+// # Tasks
+//
+// With a server that declares tasks (protocol 2025-11-25), CallTool runs a tool whose
+// execution.taskSupport is "required" as a task and waits for its result (a wait that ends
+// with its context cancels the task). To run a task step by step instead: StartToolTask
+// returns the *Task at once (TaskID, Status, TTL, PollInterval, ...); TaskStatus reads its
+// state without waiting; TaskResult waits within its context for the CallToolResult (the
+// server's requests while the task is TaskInputRequired reach the handlers meanwhile, and a
+// wait that ends with the context leaves the task running); CancelTask cancels it; ListTasks
+// lists the client's tasks. A task whose request failed, or that was cancelled before it
+// produced a result, makes TaskResult return the server's error (ErrRPC, Error.RPCCode); an
+// unknown id is ErrRPC too, an empty one ErrInvalidArgument.
+//
 // # OAuth
 //
 // WithOAuth turns on the engine: on a 401 it discovers the authorization server, registers,

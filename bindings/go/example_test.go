@@ -65,3 +65,32 @@ func ExampleWithOAuth() {
 		fmt.Println(t.Name, "-", t.Description)
 	}
 }
+
+// A tool run as a task step by step (protocol 2025-11-25): started, its status read, then
+// its result waited for within a deadline; a wait that runs out leaves the task running, so
+// it is cancelled. (CallTool alone runs a tool that requires a task and waits for it.)
+func ExampleClient_StartToolTask() {
+	ctx := context.Background()
+	c, err := mcpclient.New(ctx, "https://mcp.example.com/mcp")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	task, err := c.StartToolTask(ctx, "report", map[string]any{"ms": 2000}, 10*time.Minute)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if st, err := c.TaskStatus(ctx, task.TaskID); err == nil {
+		fmt.Println(st.Status, st.StatusMessage)
+	}
+	wait, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	res, err := c.TaskResult(wait, task.TaskID)
+	if errors.Is(err, context.DeadlineExceeded) {
+		_, _ = c.CancelTask(ctx, task.TaskID)
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Text())
+}

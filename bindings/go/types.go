@@ -2,6 +2,7 @@ package mcpclient
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"time"
 )
@@ -399,6 +400,117 @@ type SamplingResult struct {
 	Content    Content `json:"content"`
 	Model      string  `json:"model"`
 	StopReason string  `json:"stopReason,omitempty"`
+}
+
+// TaskStatus is the status of a task (protocol 2025-11-25). TaskCompleted, TaskFailed and
+// TaskCancelled are terminal: a task never leaves them. A status this package does not know
+// comes through as the server sent it.
+type TaskStatus string
+
+// The statuses of a task.
+const (
+	// TaskWorking: the request is being processed.
+	TaskWorking TaskStatus = "working"
+	// TaskInputRequired: the server needs input from the client; its requests (elicitation,
+	// sampling) reach the client's handlers while TaskResult waits.
+	TaskInputRequired TaskStatus = "input_required"
+	// TaskCompleted: done, the result is ready (terminal).
+	TaskCompleted TaskStatus = "completed"
+	// TaskFailed: the request did not succeed, a tool error included (terminal).
+	TaskFailed TaskStatus = "failed"
+	// TaskCancelled: cancelled before it completed (terminal).
+	TaskCancelled TaskStatus = "cancelled"
+)
+
+// Terminal reports whether the status is final: TaskCompleted, TaskFailed or TaskCancelled.
+func (s TaskStatus) Terminal() bool {
+	return s == TaskCompleted || s == TaskFailed || s == TaskCancelled
+}
+
+// Task is the state of a task on the server (protocol 2025-11-25): what StartToolTask,
+// TaskStatus and CancelTask return and ListTasks lists. It also decodes the params of a
+// notifications/tasks/status notification.
+type Task struct {
+	// TaskID is the task's id, chosen by the server: pass it to TaskStatus, TaskResult and
+	// CancelTask.
+	TaskID string
+	// Status is the task's status when this state was taken.
+	Status TaskStatus
+	// StatusMessage describes the status for people (for a failed task, what went wrong), or "".
+	StatusMessage string
+	// CreatedAt is when the task was created (zero when the server's timestamp is not
+	// RFC 3339; Raw has it as sent).
+	CreatedAt time.Time
+	// LastUpdatedAt is when the task last changed (zero, likewise, when it does not parse).
+	LastUpdatedAt time.Time
+	// TTL is how long the server keeps the task from its creation, then forgets it (the
+	// protocol's ttl, in milliseconds); 0 when the server keeps it without limit (ttl null).
+	TTL time.Duration
+	// PollInterval is the pause between polls of TaskStatus the server suggests (the
+	// protocol's pollInterval, in milliseconds); 0 when it suggests none.
+	PollInterval time.Duration
+	// ModelImmediateResponse is set by StartToolTask only: the text the server suggests
+	// giving the model at once while the task runs (the CreateTaskResult's _meta
+	// "io.modelcontextprotocol/model-immediate-response"), or "".
+	ModelImmediateResponse string
+	// Meta is the task's _meta, or nil.
+	Meta json.RawMessage
+	// Raw is the Task object as the library passed it on (timestamps as the server sent
+	// them, durations in milliseconds, members this package does not model).
+	Raw json.RawMessage
+}
+
+// UnmarshalJSON reads a Task object of the protocol.
+func (t *Task) UnmarshalJSON(b []byte) error {
+	var w struct {
+		TaskID        string          `json:"taskId"`
+		Status        TaskStatus      `json:"status"`
+		StatusMessage *string         `json:"statusMessage"`
+		CreatedAt     string          `json:"createdAt"`
+		LastUpdatedAt string          `json:"lastUpdatedAt"`
+		TTL           *float64        `json:"ttl"`
+		PollInterval  *float64        `json:"pollInterval"`
+		Meta          json.RawMessage `json:"_meta"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if string(w.Meta) == "null" {
+		w.Meta = nil
+	}
+	*t = Task{
+		TaskID:        w.TaskID,
+		Status:        w.Status,
+		StatusMessage: deref(w.StatusMessage),
+		CreatedAt:     rfc3339(w.CreatedAt),
+		LastUpdatedAt: rfc3339(w.LastUpdatedAt),
+		TTL:           millisDuration(w.TTL),
+		PollInterval:  millisDuration(w.PollInterval),
+		Meta:          w.Meta,
+		Raw:           append(json.RawMessage(nil), b...),
+	}
+	return nil
+}
+
+// rfc3339 is the time of an RFC 3339 timestamp, or the zero time.
+func rfc3339(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// millisDuration is a number of milliseconds (nil or not positive: 0) as a Duration, at most
+// the longest Duration.
+func millisDuration(ms *float64) time.Duration {
+	if ms == nil || !(*ms > 0) {
+		return 0
+	}
+	if *ms >= float64(math.MaxInt64/int64(time.Millisecond)) {
+		return math.MaxInt64
+	}
+	return time.Duration(*ms * float64(time.Millisecond))
 }
 
 // Root is one of the client's roots.

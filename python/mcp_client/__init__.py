@@ -7,7 +7,8 @@
 
 `AsyncClient` offers the same calls as awaitables; `OAuth(...)` signs in when the server asks.
 Errors are the `McpError` tree of `mcp_client.errors`; results are dicts and lists shaped as
-the TypedDicts of `mcp_client.types`. The core's log records go to the `mcp_client` logger.
+the TypedDicts of `mcp_client.types` (the tasks API's `Task` is a class of its own). The
+core's log records go to the `mcp_client` logger.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .errors import (
     TransportError,
 )
 from .oauth import CredentialStore, EnterpriseManaged, JwtBearer, OAuth
+from .types import Task, TaskStatus
 
 # Spelled out (not `+= errors.__all__`): mypy's stubtest reads this list literally.
 __all__ = [
@@ -37,6 +39,8 @@ __all__ = [
     "JwtBearer",
     "EnterpriseManaged",
     "CredentialStore",
+    "Task",
+    "TaskStatus",
     "errors",
     "types",
     "McpError",

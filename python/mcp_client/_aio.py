@@ -15,7 +15,16 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union, c
 from . import _native
 from ._config import MaybeAwaitable, make_config
 from .oauth import OAuth
-from .types import AuthStatus, CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, Tool
+from .types import (
+    AuthStatus,
+    CallToolResult,
+    GetPromptResult,
+    Prompt,
+    ReadResourceResult,
+    Resource,
+    Task,
+    Tool,
+)
 
 _bridges: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Bridge]" = weakref.WeakKeyDictionary()
 
@@ -223,6 +232,43 @@ class AsyncClient:
     async def ping(self, *, timeout: Optional[float] = None) -> None:
         """`ping`."""
         await self.call("ping", None, timeout=timeout)
+
+    async def start_tool_task(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        *,
+        ttl: Optional[float] = None,
+        timeout: Optional[float] = None,
+    ) -> Task:
+        """Tasks: start the tool as a task and return the created task before the tool is done;
+        `ttl` in seconds (see `Client.start_tool_task`)."""
+        b, fut = self._start()
+        pending = b.start_tool_task(self._native, fut, name, arguments, ttl, timeout)
+        return Task.from_dict(await _wait(fut, pending))
+
+    async def task_status(self, task_id: str, *, timeout: Optional[float] = None) -> Task:
+        """Tasks: the task's current state (`tasks/get`); does not wait."""
+        b, fut = self._start()
+        return Task.from_dict(await _wait(fut, b.task_status(self._native, fut, task_id, timeout)))
+
+    async def task_result(self, task_id: str, *, timeout: Optional[float] = None) -> CallToolResult:
+        """Tasks: wait for the task to end, then its result (see `Client.task_result`).
+        `timeout` bounds the whole wait; cancelling the awaiting task stops the wait (an
+        in-flight request is cancelled, and the server told) and leaves the task running."""
+        b, fut = self._start()
+        return cast(CallToolResult, await _wait(fut, b.task_result(self._native, fut, task_id, timeout)))
+
+    async def cancel_task(self, task_id: str, *, timeout: Optional[float] = None) -> Task:
+        """Tasks: cancel the task (`tasks/cancel`); the task in its new state (`cancelled`)."""
+        b, fut = self._start()
+        return Task.from_dict(await _wait(fut, b.cancel_task(self._native, fut, task_id, timeout)))
+
+    async def list_tasks(self, *, timeout: Optional[float] = None) -> List[Task]:
+        """Tasks: every task the server keeps for this client (`tasks/list`, all pages)."""
+        b, fut = self._start()
+        tasks = await _wait(fut, b.list_tasks(self._native, fut, timeout))
+        return [Task.from_dict(t) for t in tasks]
 
     async def authorize(self, *, timeout: Optional[float] = None) -> None:
         """OAuth: sign in now (see `Client.authorize`)."""

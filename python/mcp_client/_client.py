@@ -8,7 +8,16 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Union, cast
 from . import _native
 from ._config import MaybeAwaitable, make_config
 from .oauth import OAuth
-from .types import AuthStatus, CallToolResult, GetPromptResult, Prompt, ReadResourceResult, Resource, Tool
+from .types import (
+    AuthStatus,
+    CallToolResult,
+    GetPromptResult,
+    Prompt,
+    ReadResourceResult,
+    Resource,
+    Task,
+    Tool,
+)
 
 
 class Client:
@@ -137,6 +146,53 @@ class Client:
     def ping(self, *, timeout: Optional[float] = None) -> None:
         """`ping`."""
         self.call("ping", None, timeout=timeout)
+
+    def start_tool_task(
+        self,
+        name: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        *,
+        ttl: Optional[float] = None,
+        timeout: Optional[float] = None,
+    ) -> Task:
+        """Tasks: start the tool `name` as a task and return at once with the created task
+        (usually `working`), before the tool is done; follow it with `task_status`,
+        `task_result` and `cancel_task`. `ttl` asks the server to keep the task that many
+        seconds from its creation (None: the server's default; it may keep it for less).
+
+        `InvalidArgumentError` when the server does not accept task-augmented tool calls, or
+        the tool was listed (`list_tools`) as one that cannot run as a task. `call_tool` is
+        simpler when only the result matters: it runs a tool that requires a task as one and
+        waits for it."""
+        return Task.from_dict(self._native.start_tool_task(name, arguments, ttl, timeout))
+
+    def task_status(self, task_id: str, *, timeout: Optional[float] = None) -> Task:
+        """Tasks: the task's current state (`tasks/get`); does not wait. An unknown or expired
+        task is the server's `RpcError` (code -32602)."""
+        return Task.from_dict(self._native.task_status(task_id, timeout))
+
+    def task_result(self, task_id: str, *, timeout: Optional[float] = None) -> CallToolResult:
+        """Tasks: wait for the task to end, then its result: what `call_tool` would have
+        returned (a tool's own failure is `isError`, not an exception). A task whose request
+        failed raises that error (`RpcError`); so does a cancelled task (the server's error,
+        e.g. code -32800).
+
+        The wait polls `tasks/get` at the server's `pollInterval`; requests the server sends
+        while the task is `input_required` reach the client's handlers (`on_elicitation`,
+        `on_sampling`, ...). `timeout` bounds the whole wait: a wait that times out
+        (`TimeoutError`) or is interrupted (Ctrl-C) leaves the task running (call again, or
+        `cancel_task`)."""
+        return cast(CallToolResult, self._native.task_result(task_id, timeout))
+
+    def cancel_task(self, task_id: str, *, timeout: Optional[float] = None) -> Task:
+        """Tasks: cancel the task (`tasks/cancel`); the task in its new state (`cancelled`).
+        Cancelling a task that already ended is the server's `RpcError` (code -32602)."""
+        return Task.from_dict(self._native.cancel_task(task_id, timeout))
+
+    def list_tasks(self, *, timeout: Optional[float] = None) -> List[Task]:
+        """Tasks: every task the server keeps for this client (`tasks/list`, following
+        pagination)."""
+        return [Task.from_dict(t) for t in self._native.list_tasks(timeout)]
 
     def authorize(self, *, timeout: Optional[float] = None) -> None:
         """OAuth: sign in now rather than when the server first asks (quick when a stored or

@@ -1,11 +1,13 @@
-"""Typed shapes of the results (TypedDicts: the results are plain dicts and lists).
+"""Typed shapes of the results (TypedDicts: the results are plain dicts and lists), and the
+`Task` of the tasks API (a class, its server's dict in `raw`).
 
 Only the common members are listed; servers may send more, and they are kept.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Literal, Mapping, Optional, TypedDict, Union
 
 __all__ = [
     "TextContent",
@@ -26,6 +28,8 @@ __all__ = [
     "AuthEvent",
     "AuthStatus",
     "DeviceCode",
+    "Task",
+    "TaskStatus",
 ]
 
 
@@ -223,3 +227,85 @@ class DeviceCode(_DeviceCodeBase):
     code filled in) and enter `user_code` within `expires_in` seconds."""
 
     verification_uri_complete: Optional[str]
+
+
+#: The status of a task: `working` (being processed), `input_required` (the server needs input:
+#: its requests reach the client's handlers while `task_result` waits), and the terminal
+#: `completed`, `failed` (a tool error included) and `cancelled`; `unknown` stands for a status
+#: this version does not know. (A Union of one-value Literals, the same type to a checker as
+#: `Literal["working", ...]`, because mypy's stubtest takes an alias of a Literal of several
+#: values for a Union and wants one at runtime.)
+TaskStatus = Union[
+    Literal["working"],
+    Literal["input_required"],
+    Literal["completed"],
+    Literal["failed"],
+    Literal["cancelled"],
+    Literal["unknown"],
+]
+
+_STATUSES: Dict[str, TaskStatus] = {
+    "working": "working",
+    "input_required": "input_required",
+    "completed": "completed",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
+def _seconds(ms: Any) -> Optional[float]:
+    """Milliseconds (the protocol's unit) as seconds (the Python API's); None if not a number."""
+    if isinstance(ms, (int, float)) and not isinstance(ms, bool):
+        return ms / 1000
+    return None
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task: the state of a tool call the server runs as a task (protocol 2025-11-25), as
+    `start_tool_task`, `task_status`, `cancel_task` and `list_tasks` return it.
+
+    Durations are in seconds, as everywhere in this package (the protocol's milliseconds
+    divided by 1000); `raw` is the task object as the server sent it (camelCase keys,
+    milliseconds, and any member not modelled here). `Task.from_dict` reads one from such an
+    object, e.g. the params of a `notifications/tasks/status` notification.
+    """
+
+    #: The task's id, chosen by the server.
+    task_id: str
+    #: Its current status (a str; see `TaskStatus`).
+    status: TaskStatus
+    #: A human-readable description of the status (for a failed task, what went wrong).
+    status_message: Optional[str]
+    #: When the task was created (ISO 8601, as the server wrote it; "" when it did not).
+    created_at: str
+    #: When the task was last updated (ISO 8601; "" when the server did not say).
+    last_updated_at: str
+    #: How long the server keeps the task from its creation, in seconds; None for unlimited.
+    ttl: Optional[float]
+    #: The polling interval the server suggests, in seconds; None when it suggests none.
+    poll_interval: Optional[float]
+    #: The task object as the server sent it.
+    raw: Dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Task":
+        """The `Task` of a protocol task object (`taskId`, `status`, `statusMessage`,
+        `createdAt`, `lastUpdatedAt`, `ttl` and `pollInterval` in milliseconds)."""
+        status = d.get("status")
+        message = d.get("statusMessage")
+        return cls(
+            task_id=str(d.get("taskId", "")),
+            status=_STATUSES.get(status, "unknown") if isinstance(status, str) else "unknown",
+            status_message=message if isinstance(message, str) else None,
+            created_at=str(d.get("createdAt") or ""),
+            last_updated_at=str(d.get("lastUpdatedAt") or ""),
+            ttl=_seconds(d.get("ttl")),
+            poll_interval=_seconds(d.get("pollInterval")),
+            raw=dict(d),
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the task has ended (`completed`, `failed` or `cancelled`)."""
+        return self.status in ("completed", "failed", "cancelled")

@@ -12,12 +12,12 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use mcp::{CancellationToken, Client, Error, RequestOptions};
+use mcp::{CancellationToken, Client, Error, RequestOptions, Task};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::client::{request_options, url_arg, ListKind, NativeClient};
+use crate::client::{request_options, task_id_arg, url_arg, ListKind, NativeClient};
 use crate::errors::{to_py, CallbackFailure};
 use crate::values;
 
@@ -29,6 +29,12 @@ enum Outcome {
     Json(String),
     /// Items of a list.
     Items(Vec<serde_json::Value>),
+    /// A JSON value.
+    Value(serde_json::Value),
+    /// A task's state.
+    Task(Task),
+    /// Tasks.
+    Tasks(Vec<Task>),
     Unit,
     Failed(Error, Option<CallbackFailure>),
 }
@@ -178,6 +184,10 @@ fn unit(_: ()) -> Outcome {
     Outcome::Unit
 }
 
+fn created(c: mcp::CreateTaskResult) -> Outcome {
+    Outcome::Task(c.task)
+}
+
 #[pymethods]
 impl AsyncBridge {
     /// A bridge that wakes its loop by writing to `write_fd`, the write end of a non-blocking
@@ -219,6 +229,9 @@ impl AsyncBridge {
                 Outcome::Text(t) => (true, t.into_pyobject(py)?.into_any().unbind()),
                 Outcome::Json(t) => (true, values::from_json(py, &t)?.unbind()),
                 Outcome::Items(items) => (true, values::to_py(py, &items)?.unbind()),
+                Outcome::Value(v) => (true, values::to_py(py, &v)?.unbind()),
+                Outcome::Task(t) => (true, values::to_py(py, &t)?.unbind()),
+                Outcome::Tasks(t) => (true, values::to_py(py, &t)?.unbind()),
                 Outcome::Unit => (true, py.None()),
                 Outcome::Failed(e, failure) => (
                     false,
@@ -329,6 +342,114 @@ impl AsyncBridge {
             timeout,
             |c, opts| kind.fetch(c, opts),
             Outcome::Items,
+        )
+    }
+
+    /// Tasks: start the tool `name` as a task (`ttl` in seconds); `fut` gets the created task.
+    #[pyo3(signature = (client, fut, name, arguments=None, ttl=None, timeout=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn start_tool_task(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        name: String,
+        arguments: Option<&Bound<'_, PyAny>>,
+        ttl: Option<f64>,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let args = values::mapping_value(arguments, "arguments")?;
+        let ttl = crate::config::seconds("ttl", ttl)?;
+        self.request(
+            py,
+            client,
+            fut,
+            timeout,
+            |c, opts| async move { c.start_tool_task(&name, args, ttl, opts).await },
+            created,
+        )
+    }
+
+    /// Tasks: `tasks/get`; `fut` gets the task.
+    #[pyo3(signature = (client, fut, task_id, timeout=None))]
+    fn task_status(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        task_id: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let id = task_id_arg(task_id)?;
+        self.request(
+            py,
+            client,
+            fut,
+            timeout,
+            |c, opts| async move { c.task_status_with(&id, opts).await },
+            Outcome::Task,
+        )
+    }
+
+    /// Tasks: wait for the task to end, within `timeout` as a whole; `fut` gets its result.
+    /// Cancelling the call stops the wait and leaves the task running.
+    #[pyo3(signature = (client, fut, task_id, timeout=None))]
+    fn task_result(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        task_id: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let id = task_id_arg(task_id)?;
+        self.request(
+            py,
+            client,
+            fut,
+            timeout,
+            |c, opts| async move { c.wait_task(&id, opts).await },
+            Outcome::Value,
+        )
+    }
+
+    /// Tasks: `tasks/cancel`; `fut` gets the task in its new state.
+    #[pyo3(signature = (client, fut, task_id, timeout=None))]
+    fn cancel_task(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        task_id: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        let id = task_id_arg(task_id)?;
+        self.request(
+            py,
+            client,
+            fut,
+            timeout,
+            |c, opts| async move { c.cancel_task_with(&id, opts).await },
+            Outcome::Task,
+        )
+    }
+
+    /// Tasks: every task (`tasks/list`, all pages); `fut` gets a list of dicts.
+    #[pyo3(signature = (client, fut, timeout=None))]
+    fn list_tasks(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<Pending> {
+        self.request(
+            py,
+            client,
+            fut,
+            timeout,
+            |c, opts| async move { c.list_tasks_with(opts).await },
+            Outcome::Tasks,
         )
     }
 

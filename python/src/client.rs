@@ -17,7 +17,7 @@ use crate::values;
 pub(crate) fn request_options(timeout: Option<f64>) -> PyResult<RequestOptions> {
     Ok(RequestOptions {
         timeout: seconds("timeout", timeout)?,
-        cancel: None,
+        ..Default::default()
     })
 }
 
@@ -27,6 +27,14 @@ fn cancellable(timeout: Option<f64>) -> PyResult<(RequestOptions, CancellationTo
     let token = CancellationToken::new();
     opts.cancel = Some(token.clone());
     Ok((opts, token))
+}
+
+/// A task id argument (refused when empty: no server has such a task).
+pub(crate) fn task_id_arg(task_id: String) -> PyResult<String> {
+    if task_id.is_empty() {
+        return Err(invalid("`task_id` must not be empty"));
+    }
+    Ok(task_id)
 }
 
 /// A URL argument.
@@ -268,6 +276,87 @@ impl NativeClient {
         let kind = ListKind::parse(kind)?;
         let items = self.run(py, timeout, |c, opts| kind.fetch(c, opts))?;
         values::to_py(py, &items)
+    }
+
+    /// Tasks: start the tool `name` as a task with `arguments` (a mapping or None), asking the
+    /// server to keep it `ttl` seconds (None: the server's default); the created task as a dict,
+    /// before the tool is done.
+    #[pyo3(signature = (name, arguments=None, ttl=None, timeout=None))]
+    fn start_tool_task<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        arguments: Option<&Bound<'py, PyAny>>,
+        ttl: Option<f64>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = values::mapping_value(arguments, "arguments")?;
+        let ttl = seconds("ttl", ttl)?;
+        let created = self.run(py, timeout, |c, opts| async move {
+            c.start_tool_task(&name, args, ttl, opts).await
+        })?;
+        values::to_py(py, &created.task)
+    }
+
+    /// Tasks: the task's current state (`tasks/get`) as a dict; does not wait.
+    #[pyo3(signature = (task_id, timeout=None))]
+    fn task_status<'py>(
+        &self,
+        py: Python<'py>,
+        task_id: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let id = task_id_arg(task_id)?;
+        let task = self.run(py, timeout, |c, opts| async move {
+            c.task_status_with(&id, opts).await
+        })?;
+        values::to_py(py, &task)
+    }
+
+    /// Tasks: wait for the task to end (polling at the server's `pollInterval`, the whole wait
+    /// within `timeout`), then its result (`tasks/result`) as Python objects. A wait that
+    /// times out or is interrupted leaves the task running.
+    #[pyo3(signature = (task_id, timeout=None))]
+    fn task_result<'py>(
+        &self,
+        py: Python<'py>,
+        task_id: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let id = task_id_arg(task_id)?;
+        let out = self.run(py, timeout, |c, opts| async move {
+            c.wait_task(&id, opts).await
+        })?;
+        values::to_py(py, &out)
+    }
+
+    /// Tasks: cancel the task (`tasks/cancel`); the task in its new state as a dict.
+    #[pyo3(signature = (task_id, timeout=None))]
+    fn cancel_task<'py>(
+        &self,
+        py: Python<'py>,
+        task_id: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let id = task_id_arg(task_id)?;
+        let task = self.run(py, timeout, |c, opts| async move {
+            c.cancel_task_with(&id, opts).await
+        })?;
+        values::to_py(py, &task)
+    }
+
+    /// Tasks: every task the server keeps for this client (`tasks/list`, pagination followed
+    /// by the core), as a list of dicts.
+    #[pyo3(signature = (timeout=None))]
+    fn list_tasks<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let tasks = self.run(py, timeout, |c, opts| async move {
+            c.list_tasks_with(opts).await
+        })?;
+        values::to_py(py, &tasks)
     }
 
     /// The negotiated protocol version.

@@ -139,6 +139,17 @@ pub(crate) fn mapping_json(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResu
     }
 }
 
+/// A mapping (or None: `{}`) as a JSON value, for the core calls that take one (an int beyond
+/// 64 bits becomes a float there).
+pub(crate) fn mapping_value(
+    obj: Option<&Bound<'_, PyAny>>,
+    what: &str,
+) -> PyResult<serde_json::Value> {
+    let text = mapping_json(obj, what)?;
+    serde_json::from_str(text.get())
+        .map_err(|e| PyTypeError::new_err(format!("{what} cannot be sent as JSON: {e}")))
+}
+
 /// JSON text as Python objects (dicts, lists, str, int, float, bool, None).
 pub(crate) fn from_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     let mut de = serde_json::Deserializer::from_str(text);
