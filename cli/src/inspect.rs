@@ -276,7 +276,7 @@ mod tests {
         assert!(page.contains("Server        srv 1.0"), "{page}");
         assert!(page.contains("Protocol      2025-11-25 over streamable-http"));
         assert!(
-            page.contains("Capabilities  logging, tools (listChanged)"),
+            page.contains("Capabilities  tools (listChanged), logging"),
             "{page}"
         );
         assert!(page.contains("  Be nice."));

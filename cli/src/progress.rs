@@ -41,7 +41,24 @@ impl Progress {
         match n.method.as_str() {
             "notifications/progress" => self.progress(&n.params),
             "notifications/tasks/status" => self.task_status(&n.params),
+            "notifications/elicitation/complete" => self.elicitation_complete(&n.params),
             _ => {}
+        }
+    }
+
+    /// A URL-mode elicitation finished (the person did what the page asked).
+    fn elicitation_complete(&self, p: &Value) {
+        let id = p
+            .get("elicitationId")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        let text = format!(
+            "The server says the page you opened is done ({}).",
+            short(id)
+        );
+        match lock(&self.bar).as_ref() {
+            Some(bar) if self.tty => bar.println(text),
+            _ => eprintln!("{text}"),
         }
     }
 

@@ -138,8 +138,8 @@ async fn answers_can_come_from_a_pipe() {
         .expect("spawn");
     use tokio::io::AsyncWriteExt;
     let mut stdin = child.stdin.take().unwrap();
-    // Yes; age: empty (the default, 36); name; subscribe: no.
-    stdin.write_all(b"y\n\nLin\nn\n").await.unwrap();
+    // Yes; name; age: empty (the default, 36); subscribe: no.
+    stdin.write_all(b"y\nLin\n\nn\n").await.unwrap();
     drop(stdin);
     let out = child.wait_with_output().await.unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));

@@ -182,8 +182,10 @@ fn tools(admin: bool) -> &'static [Value] {
             json!({"name": "notify", "title": "Notify",
                 "description": "Sends a log message (and progress, given a token) while running.",
                 "inputSchema": schema(json!({"text": string("Log message")}), &["text"])}),
-            json!({"name": "ask", "title": "Ask", "description": "Asks the user through form elicitation.",
-                "inputSchema": schema(json!({"message": string("Question for the user")}), &["message"])}),
+            json!({"name": "ask", "title": "Ask",
+                "description": "Asks the user through form elicitation (URL mode with `url`).",
+                "inputSchema": schema(json!({"message": string("Question for the user"),
+                    "url": string("A page for the user to open (URL mode)")}), &["message"])}),
             json!({"name": "sample", "title": "Sample", "description": "Asks the client's model through sampling.",
                 "inputSchema": schema(json!({"prompt": string("Prompt for the model")}), &["prompt"])}),
             json!({"name": "list_roots", "title": "List roots", "description": "Lists the client's roots.",
@@ -303,6 +305,9 @@ async fn tools_call(ctx: &Ctx<'_>, id: &Value, params: Option<&Value>) -> Option
             )),
         },
         "ask" => match str_arg(args, "message") {
+            Ok(message) if args.get("url").is_some() => {
+                return ask_url(ctx, id, message, args).await
+            }
             Ok(message) => {
                 let req = json!({
                     "mode": "form",
@@ -310,7 +315,8 @@ async fn tools_call(ctx: &Ctx<'_>, id: &Value, params: Option<&Value>) -> Option
                     "requestedSchema": {
                         "type": "object",
                         "properties": {
-                            "name": {"type": "string", "title": "Name", "default": "Ada"},
+                            "name": {"type": "string", "title": "Name", "default": "Ada",
+                                "pattern": "^[A-Za-z ]+$"},
                             "age": {"type": "integer", "title": "Age", "default": 36},
                             "subscribe": {"type": "boolean", "title": "Subscribe", "default": true},
                         },
@@ -392,7 +398,40 @@ async fn slow(ctx: &Ctx<'_>, id: &Value, params: &Value, ms: u64) -> Option<Valu
 /// Sends a request to the client on the request's stream and turns its
 /// answer into the tool result (the result as JSON text, or isError with the
 /// error's message).
+/// `ask` with `url`: a URL-mode elicitation; once the client accepts, the server says the
+/// interaction is complete (`notifications/elicitation/complete`) before answering.
+async fn ask_url(
+    ctx: &Ctx<'_>,
+    id: &Value,
+    message: &str,
+    args: &Map<String, Value>,
+) -> Option<Value> {
+    let Some(url) = args.get("url").and_then(Value::as_str) else {
+        return Some(respond(
+            id,
+            Err(RpcError::params("argument `url` must be a string")),
+        ));
+    };
+    let elicitation = format!("elicit-{}", ctx.session.next_request_id());
+    let req = json!({"mode": "url", "message": message, "url": url, "elicitationId": elicitation});
+    let done = json!({"jsonrpc": "2.0", "method": "notifications/elicitation/complete",
+        "params": {"elicitationId": elicitation}});
+    client_call_then(ctx, id, "elicitation/create", req, Some(done)).await
+}
+
 async fn client_call(ctx: &Ctx<'_>, id: &Value, method: &str, params: Value) -> Option<Value> {
+    client_call_then(ctx, id, method, params, None).await
+}
+
+/// Sends a request to the client and answers the tool call with its answer; `accepted` (a
+/// notification) goes first when the client accepted.
+async fn client_call_then(
+    ctx: &Ctx<'_>,
+    id: &Value,
+    method: &str,
+    params: Value,
+    accepted: Option<Value>,
+) -> Option<Value> {
     let guard = ctx.session.track(id);
     let rid = Value::from(ctx.session.next_request_id());
     let rx = ctx.session.expect_response(&rid);
@@ -412,7 +451,12 @@ async fn client_call(ctx: &Ctx<'_>, id: &Value, method: &str, params: Value) -> 
     };
     let result = match answer {
         Ok(Ok(msg)) => match (msg.get("result"), msg.get("error")) {
-            (Some(result), _) => text(result.to_string()),
+            (Some(result), _) => {
+                if let Some(n) = accepted.filter(|_| result["action"] == "accept") {
+                    ctx.out.send(n);
+                }
+                text(result.to_string())
+            }
             (None, Some(err)) => is_error(
                 err.get("message")
                     .and_then(Value::as_str)
