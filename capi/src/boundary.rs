@@ -1,95 +1,11 @@
-//! The panic boundary every `extern "C"` body runs inside, the failure value the bodies return,
-//! and the conversions of C arguments (NULL checks, UTF-8, JSON).
+//! The panic boundary every fallible `extern "C"` body runs inside (a failure or a panic
+//! becomes a code and an `mcp_error`), and the conversions of C arguments (NULL checks,
+//! UTF-8, JSON).
 
 use std::ffi::{c_char, CStr};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::error::{mcp_error, mcp_result};
-
-/// Why a C call failed: a code and what `mcp_error` shows of it.
-#[derive(Debug, Clone)]
-pub(crate) struct Failure {
-    pub code: mcp_result,
-    pub message: String,
-    pub oauth_error: Option<String>,
-    pub oauth_error_description: Option<String>,
-    pub rpc_code: Option<i64>,
-    pub rpc_data: Option<String>,
-    pub http_status: u16,
-}
-
-impl Failure {
-    pub fn new(code: mcp_result, message: impl Into<String>) -> Self {
-        Failure {
-            code,
-            message: message.into(),
-            oauth_error: None,
-            oauth_error_description: None,
-            rpc_code: None,
-            rpc_data: None,
-            http_status: 0,
-        }
-    }
-
-    pub fn null(name: &str) -> Self {
-        Failure::new(mcp_result::NullArgument, format!("`{name}` is NULL"))
-    }
-
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Failure::new(mcp_result::InvalidArgument, message)
-    }
-
-    pub fn internal(message: impl Into<String>) -> Self {
-        Failure::new(mcp_result::Internal, message)
-    }
-}
-
-impl From<mcp::Error> for Failure {
-    fn from(e: mcp::Error) -> Self {
-        use mcp::ErrorKind;
-        let code = match e.kind() {
-            ErrorKind::InvalidArgument => mcp_result::InvalidArgument,
-            ErrorKind::Transport => mcp_result::Transport,
-            ErrorKind::Protocol => mcp_result::Protocol,
-            ErrorKind::Rpc => mcp_result::Rpc,
-            ErrorKind::Timeout => mcp_result::Timeout,
-            ErrorKind::Cancelled => mcp_result::Cancelled,
-            ErrorKind::Auth => mcp_result::Auth,
-            ErrorKind::Closed => mcp_result::Closed,
-            _ => mcp_result::Internal,
-        };
-        let mut f = Failure::new(code, e.to_string());
-        if let Some(o) = e.oauth() {
-            f.oauth_error = o.oauth_error().map(str::to_owned);
-            f.oauth_error_description = o.oauth_error_description().map(str::to_owned);
-        }
-        if let Some(r) = e.rpc() {
-            f.rpc_code = Some(r.code);
-            f.rpc_data = r.data.as_ref().map(|d| d.to_string());
-        }
-        f.http_status = e.http_status().unwrap_or(0);
-        f
-    }
-}
-
-impl From<mcp::oauth::OAuthError> for Failure {
-    fn from(e: mcp::oauth::OAuthError) -> Self {
-        Failure::from(mcp::Error::OAuth(e))
-    }
-}
-
-/// What a C call body returns.
-pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        format!("panic inside mcp-client: {s}")
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        format!("panic inside mcp-client: {s}")
-    } else {
-        "panic inside mcp-client".to_owned()
-    }
-}
+use super::catch::{catch, panic_message};
+use super::error::{mcp_error, mcp_result, Failure, FfiResult};
 
 /// The boundary of every fallible C call: runs `body` under `catch_unwind`; a failure or a
 /// panic becomes its code, and its details go to `*error_out` when `error_out` is not NULL.
@@ -98,7 +14,7 @@ pub(crate) fn boundary(
     error_out: *mut *mut mcp_error,
     body: impl FnOnce() -> FfiResult,
 ) -> mcp_result {
-    let failure = match catch_unwind(AssertUnwindSafe(body)) {
+    let failure = match catch(body) {
         Ok(Ok(())) => return mcp_result::Ok,
         Ok(Err(f)) => f,
         Err(payload) => Failure::new(mcp_result::Panic, panic_message(payload.as_ref())),
@@ -106,18 +22,12 @@ pub(crate) fn boundary(
     let code = failure.code;
     if !error_out.is_null() {
         // Building the error allocates; a panic there must not cross the boundary either.
-        if let Ok(e) = catch_unwind(AssertUnwindSafe(|| mcp_error::boxed(failure))) {
+        if let Ok(e) = catch(|| mcp_error::boxed(failure)) {
             // SAFETY: the caller passes a writable `mcp_error **` or NULL (checked above).
             unsafe { *error_out = e };
         }
     }
     code
-}
-
-/// The boundary of C calls that return a value rather than a code (accessors, `_free`,
-/// constructors): a panic yields `fallback`.
-pub(crate) fn boundary_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
 /// A required string argument, borrowed for the call.
@@ -230,7 +140,10 @@ mod tests {
             assert!(msg.to_string_lossy().contains("boom"));
             super::super::error::mcp_error_free(err);
         }
-        assert_eq!(boundary_value(7, || panic!("again")), 7);
+        assert_eq!(
+            super::super::catch::boundary_value(7, || panic!("again")),
+            7
+        );
     }
 
     #[test]

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::boundary::{boundary, boundary_value, opt_str_arg, Failure, FfiResult};
-use super::error::mcp_result;
+use super::boundary::{boundary, opt_str_arg};
+use super::catch::boundary_value;
+use super::error::{mcp_result, Failure, FfiResult};
 use super::registry::Registry;
 use mcp::{ProgressToken, RequestOptions};
 

@@ -8,11 +8,10 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::boundary::{
-    boundary, non_null, object_arg, opt_str_arg, raw_params_arg, str_arg, write_out, Failure,
-    FfiResult,
+    boundary, non_null, object_arg, opt_str_arg, raw_params_arg, str_arg, write_out,
 };
 use super::call_options::{call_options_ref, mcp_call_options};
-use super::error::{mcp_error, mcp_result};
+use super::error::{mcp_error, mcp_result, Failure, FfiResult};
 use super::foreign::{in_callback, Revoke};
 use super::options::{mcp_options, options_ref};
 use super::registry::Registry;
@@ -270,7 +269,7 @@ pub unsafe extern "C" fn mcp_client_new(
 /// returned.
 #[no_mangle]
 pub unsafe extern "C" fn mcp_client_free(client: *mut mcp_client) {
-    super::boundary::boundary_value((), || {
+    super::catch::boundary_value((), || {
         if !client.is_null() && CLIENTS.remove(client) {
             // SAFETY: a live client from `mcp_client_create`, freed once (checked above).
             drop_client(unsafe { Box::from_raw(client) });

@@ -1,8 +1,8 @@
-//! Result codes and the error object.
+//! The error model: result codes, the failure a call body returns, and the error object.
 
 use std::ffi::{c_char, CString};
 
-use super::boundary::{boundary_value, Failure};
+use super::catch::boundary_value;
 use super::registry::Registry;
 
 static ERRORS: Registry = Registry::new();
@@ -49,6 +49,81 @@ pub enum mcp_result {
     /// An unexpected condition inside the library (a bug: please report it).
     Internal = 901,
 }
+
+/// Why a C call failed: a code and what `mcp_error` shows of it.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub code: mcp_result,
+    pub message: String,
+    pub oauth_error: Option<String>,
+    pub oauth_error_description: Option<String>,
+    pub rpc_code: Option<i64>,
+    pub rpc_data: Option<String>,
+    pub http_status: u16,
+}
+
+impl Failure {
+    pub fn new(code: mcp_result, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+            oauth_error: None,
+            oauth_error_description: None,
+            rpc_code: None,
+            rpc_data: None,
+            http_status: 0,
+        }
+    }
+
+    pub fn null(name: &str) -> Self {
+        Failure::new(mcp_result::NullArgument, format!("`{name}` is NULL"))
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Failure::new(mcp_result::InvalidArgument, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Failure::new(mcp_result::Internal, message)
+    }
+}
+
+impl From<mcp::Error> for Failure {
+    fn from(e: mcp::Error) -> Self {
+        use mcp::ErrorKind;
+        let code = match e.kind() {
+            ErrorKind::InvalidArgument => mcp_result::InvalidArgument,
+            ErrorKind::Transport => mcp_result::Transport,
+            ErrorKind::Protocol => mcp_result::Protocol,
+            ErrorKind::Rpc => mcp_result::Rpc,
+            ErrorKind::Timeout => mcp_result::Timeout,
+            ErrorKind::Cancelled => mcp_result::Cancelled,
+            ErrorKind::Auth => mcp_result::Auth,
+            ErrorKind::Closed => mcp_result::Closed,
+            _ => mcp_result::Internal,
+        };
+        let mut f = Failure::new(code, e.to_string());
+        if let Some(o) = e.oauth() {
+            f.oauth_error = o.oauth_error().map(str::to_owned);
+            f.oauth_error_description = o.oauth_error_description().map(str::to_owned);
+        }
+        if let Some(r) = e.rpc() {
+            f.rpc_code = Some(r.code);
+            f.rpc_data = r.data.as_ref().map(|d| d.to_string());
+        }
+        f.http_status = e.http_status().unwrap_or(0);
+        f
+    }
+}
+
+impl From<mcp::oauth::OAuthError> for Failure {
+    fn from(e: mcp::oauth::OAuthError) -> Self {
+        Failure::from(mcp::Error::OAuth(e))
+    }
+}
+
+/// What a C call body returns.
+pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
 
 /// The details of a failure: its code, a message, and, where they apply, the OAuth `error`
 /// and `error_description`, the JSON-RPC error code and data, the HTTP status. Owned by the

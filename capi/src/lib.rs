@@ -38,6 +38,7 @@ pub mod log;
 
 // Internals.
 mod boundary;
+mod catch;
 mod foreign;
 mod registry;
 #[cfg(test)]
@@ -84,7 +85,7 @@ const _: () = assert!(parse_u32(env!("CARGO_PKG_VERSION_PATCH")) == MCP_VERSION_
 /// `MCP_VERSION_MAJOR`/`MINOR`/`PATCH` to check that the library matches the header.
 #[no_mangle]
 pub extern "C" fn mcp_version() -> *const c_char {
-    boundary::boundary_value(c"".as_ptr(), || {
+    catch::boundary_value(c"".as_ptr(), || {
         concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
     })
 }

@@ -11,9 +11,9 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
-use super::boundary::{boundary, Failure, FfiResult};
+use super::boundary::boundary;
 use super::callbacks::mcp_free_fn;
-use super::error::{mcp_error, mcp_result};
+use super::error::{mcp_error, mcp_result, Failure, FfiResult};
 use super::foreign::{in_callback, Foreign, Revoke, Slot};
 
 /// A log level.

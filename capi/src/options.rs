@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::boundary::{boundary, json_arg, opt_str_arg, str_arg, Failure, FfiResult};
+use super::boundary::{boundary, json_arg, opt_str_arg, str_arg};
 use super::callbacks::{
     auth_event_hook, mcp_auth_event_fn, mcp_device_code_fn, mcp_free_fn, mcp_notification_fn,
     mcp_presenter_fn, mcp_request_fn, mcp_store_load_fn, mcp_store_remove_fn, mcp_store_save_fn,
     AuthEventFn, CDevicePresenter, CNotifications, CPresenter, CRequests, CStore, DeviceFn,
     NotificationFn, PresenterFn, RequestFn, StoreFns,
 };
-use super::error::{mcp_error, mcp_result};
+use super::error::{mcp_error, mcp_result, Failure, FfiResult};
 use super::foreign::{Foreign, Revoke, Slot};
 use super::registry::Registry;
 use mcp::config::{ClientBuilder, ClientConfig, StdioCommand};
@@ -441,7 +441,7 @@ fn millis(ms: u64) -> FfiResult<Duration> {
 /// store. NULL only if the library failed unexpectedly.
 #[no_mangle]
 pub extern "C" fn mcp_options_new() -> *mut mcp_options {
-    super::boundary::boundary_value(std::ptr::null_mut(), || {
+    super::catch::boundary_value(std::ptr::null_mut(), || {
         let p = Box::into_raw(Box::new(mcp_options::new()));
         OPTIONS.insert(p);
         p
@@ -452,7 +452,7 @@ pub extern "C" fn mcp_options_new() -> *mut mcp_options {
 /// the address has not been reused). Clients made from them are not affected.
 #[no_mangle]
 pub unsafe extern "C" fn mcp_options_free(options: *mut mcp_options) {
-    super::boundary::boundary_value((), || {
+    super::catch::boundary_value((), || {
         if !options.is_null() && OPTIONS.remove(options) {
             // SAFETY: a live pointer from `mcp_options_new`, freed once (checked above).
             drop(unsafe { Box::from_raw(options) });

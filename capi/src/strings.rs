@@ -6,7 +6,8 @@
 
 use std::ffi::{c_char, CStr};
 
-use super::boundary::{boundary_value, Failure, FfiResult};
+use super::catch::boundary_value;
+use super::error::{Failure, FfiResult};
 
 /// `bytes` (no NUL among them) as a new NUL-terminated string in the library's heap.
 fn alloc(bytes: &[u8]) -> *mut c_char {
