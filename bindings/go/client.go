@@ -137,7 +137,8 @@ func (c *Client) Close() error {
 
 // Call sends any JSON-RPC request: method with params (nil for none; json.RawMessage as it
 // is; anything else encoded as JSON, which must be an object), and returns the result as
-// JSON.
+// JSON. A progress token ctx carries (WithProgressToken) goes as the request's
+// _meta.progressToken, beside any _meta of params.
 func (c *Client) Call(ctx context.Context, method string, params any) (json.RawMessage, error) {
 	defer runtime.KeepAlive(c)
 	return c.jsonCall(ctx, method, callMethod, method, params)
@@ -145,6 +146,8 @@ func (c *Client) Call(ctx context.Context, method string, params any) (json.RawM
 
 // CallTool calls a tool with arguments (nil for none; a map, a struct, or json.RawMessage
 // encoding to a JSON object). A tool that failed is a result with IsError set, not an error.
+// A progress token ctx carries (WithProgressToken) asks the server for progress, which
+// reaches the notification handler.
 func (c *Client) CallTool(ctx context.Context, name string, arguments any) (*CallToolResult, error) {
 	raw, err := c.CallToolRaw(ctx, name, arguments)
 	if err != nil {
@@ -389,7 +392,7 @@ func (c *Client) jsonCallN(ctx context.Context, op string, k stringCall, str str
 		carg = (*C.char)(unsafe.Pointer(&text[argAt]))
 	}
 	ctx = orBackground(ctx)
-	p, sc, err := c.s.begin(ctx, op)
+	p, sc, err := c.s.begin(ctx, op, progressTokenOf(ctx, k))
 	if err != nil {
 		return nil, err
 	}

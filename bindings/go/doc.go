@@ -42,6 +42,27 @@
 // produced a result, makes TaskResult return the server's error (ErrRPC, Error.RPCCode); an
 // unknown id is ErrRPC too, an empty one ErrInvalidArgument.
 //
+// # Progress
+//
+// A progress token travels with the context, like the deadline: Call, CallTool,
+// CallToolRaw and StartToolTask made with WithProgressToken(ctx, token) send it as the
+// request's _meta.progressToken, and the server's notifications/progress carrying it reach
+// the notification handler (WithNotificationHandler), in order:
+//
+//	c, err := mcpclient.New(ctx, url, mcpclient.WithNotificationHandler(
+//		func(method string, params json.RawMessage) {
+//			if method == "notifications/progress" {
+//				fmt.Println(string(params)) // {"progressToken":"job-1","progress":1,"total":4,...}
+//			}
+//		}))
+//	...
+//	task, err := c.StartToolTask(mcpclient.WithProgressToken(ctx, "job-1"), "report", nil, 0)
+//
+// For a tool run as a task the token goes on the request that creates it (not on the polls)
+// and its progress keeps coming until the task ends. Tokens are strings only (the C ABI
+// takes strings); "" is no token. Other calls ignore the token, and a call whose context
+// carries none sends none.
+//
 // # OAuth
 //
 // WithOAuth turns on the engine: on a 401 it discovers the authorization server, registers,

@@ -199,7 +199,7 @@ type callFn func(p *C.mcp_client, co *C.mcp_call_options, e **C.mcp_error) C.mcp
 // fails with ErrClosed once the client is closed.
 func (s *state) run(ctx context.Context, op string, f callFn) error {
 	ctx = orBackground(ctx)
-	p, sc, err := s.begin(ctx, op)
+	p, sc, err := s.begin(ctx, op, "")
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (s *state) run(ctx context.Context, op string, f callFn) error {
 // call's timeout, and its end cancels this call only (through the call's own
 // mcp_call_options); the error then wraps ctx.Err().
 func (s *state) call(ctx context.Context, op string, f func(co *C.mcp_call_options, e **C.mcp_error) C.mcp_result) error {
-	sc, err := s.enter(ctx, op)
+	sc, err := s.enter(ctx, op, "")
 	if err != nil {
 		return err
 	}
@@ -229,10 +229,10 @@ func orBackground(ctx context.Context) context.Context {
 	return ctx
 }
 
-// begin starts one blocking call of the client for operation op within ctx (not nil): the
-// C client to call and the call's scope (see enter), or ErrClosed once the client is
-// closed. After the C call: finish, then release.
-func (s *state) begin(ctx context.Context, op string) (*C.mcp_client, scope, error) {
+// begin starts one blocking call of the client for operation op within ctx (not nil), sending
+// the progress token progress ("": none): the C client to call and the call's scope (see
+// enter), or ErrClosed once the client is closed. After the C call: finish, then release.
+func (s *state) begin(ctx context.Context, op, progress string) (*C.mcp_client, scope, error) {
 	yieldSometimes()
 	if ctx.Err() != nil {
 		return nil, scope{}, contextError(op, ctx)
@@ -241,7 +241,7 @@ func (s *state) begin(ctx context.Context, op string) (*C.mcp_client, scope, err
 	if err != nil {
 		return nil, scope{}, err
 	}
-	sc, err := s.enter(ctx, op)
+	sc, err := s.enter(ctx, op, progress)
 	if err != nil {
 		s.release()
 		return nil, scope{}, err
@@ -274,10 +274,11 @@ func yieldSometimes() {
 }
 
 // scope is one blocking call in progress: its call options (none when its context can never
-// end: the client's defaults) and what explaining its failure takes.
+// end and it sends no progress token: the client's defaults) and what explaining its failure
+// takes.
 type scope struct {
 	opts        *callOptions
-	stop        func() bool // stops the context's watch of the call
+	stop        func() bool // stops the context's watch of the call (nil: no watch)
 	deadline    time.Time
 	hasDeadline bool
 	mark        uint64
@@ -291,14 +292,20 @@ func (sc *scope) options() *C.mcp_call_options {
 	return sc.opts.p
 }
 
-// enter starts the scope of one blocking call for operation op within ctx: when ctx can
-// end, call options whose timeout is its deadline and which its end cancels.
-func (s *state) enter(ctx context.Context, op string) (scope, error) {
+// enter starts the scope of one blocking call for operation op within ctx, sending the
+// progress token progress ("": none): when ctx can end, call options whose timeout is its
+// deadline and which its end cancels; when it sends a token, call options carrying it.
+func (s *state) enter(ctx context.Context, op, progress string) (scope, error) {
 	if ctx.Err() != nil {
 		return scope{}, contextError(op, ctx)
 	}
+	if progress != "" {
+		if err := checkProgressToken(op, progress); err != nil {
+			return scope{}, err
+		}
+	}
 	var sc scope
-	if ctx.Done() != nil {
+	if done := ctx.Done(); done != nil || progress != "" {
 		deadline, hasDeadline := ctx.Deadline()
 		var ms uint64
 		if hasDeadline {
@@ -312,7 +319,16 @@ func (s *state) enter(ctx context.Context, op string) (scope, error) {
 		if o == nil {
 			return scope{}, goError(op, CodeInternal, "cannot make call options")
 		}
-		sc = scope{opts: o, stop: context.AfterFunc(ctx, o.cancelFn), deadline: deadline, hasDeadline: hasDeadline}
+		// Every call sets the token it sends, none included: reused options never carry the
+		// token of an earlier call.
+		if err := o.setProgressToken(op, progress); err != nil {
+			putCallOptions(o)
+			return scope{}, err
+		}
+		sc = scope{opts: o, deadline: deadline, hasDeadline: hasDeadline}
+		if done != nil {
+			sc.stop = context.AfterFunc(ctx, o.cancelFn)
+		}
 	}
 	sc.mark = s.failureMark()
 	return sc, nil
@@ -322,7 +338,7 @@ func (s *state) enter(ctx context.Context, op string) (scope, error) {
 // the Go side knows added (see explain).
 func (s *state) finish(ctx context.Context, op string, sc *scope, rc C.mcp_result, e *C.mcp_error) error {
 	if o := sc.opts; o != nil {
-		if sc.stop() {
+		if sc.stop == nil || sc.stop() {
 			putCallOptions(o) // never cancelled: reusable
 		} else {
 			// The cancel is running: wait for it. These options stay cancelled; their
@@ -369,6 +385,7 @@ func (s *state) explain(out *Error, ctx context.Context, deadline time.Time, has
 type callOptions struct {
 	p        *C.mcp_call_options
 	ms       uint64        // the timeout set on p (0: the client's default)
+	token    string        // the progress token set on p ("": none)
 	done     chan struct{} // closed when cancel has run
 	cancelFn func()        // cancel, for context.AfterFunc
 }

@@ -25,7 +25,9 @@ const modelImmediateResponse = "io.modelcontextprotocol/model-immediate-response
 // (TaskWorking, usually). ttl asks the server to keep the task that long from its creation,
 // rounded up to a millisecond (0: the server's default; it may keep it for less; negative:
 // ErrInvalidArgument). Follow the task with TaskStatus, TaskResult and CancelTask, by its
-// TaskID. ctx bounds starting the task only, not the task.
+// TaskID. ctx bounds starting the task only, not the task. A progress token ctx carries
+// (WithProgressToken) goes with the request that creates the task, and the server's
+// notifications/progress carrying it reach the notification handler until the task ends.
 //
 // The error is ErrInvalidArgument when the server does not accept task-augmented tool calls
 // (it declares no tasks.requests.tools.call) or when the tool is listed as "forbidden" (by a

@@ -170,10 +170,14 @@ class AsyncClient:
         params: Optional[Mapping[str, Any]] = None,
         *,
         timeout: Optional[float] = None,
+        progress_token: Optional[Union[str, int]] = None,
     ) -> Any:
-        """Send any request; the result as dicts and lists."""
+        """Send any request; the result as dicts and lists. `progress_token` (a str, or an
+        int within 64 bits) is sent as `_meta.progressToken`; the server's
+        `notifications/progress` carrying it arrive at the `on_notification` handler (see
+        `Client.call`)."""
         b, fut = self._start()
-        pending = b.call(self._native, fut, method, params, timeout)
+        pending = b.call(self._native, fut, method, params, timeout, progress_token)
         try:
             return await fut
         except asyncio.CancelledError:
@@ -186,10 +190,13 @@ class AsyncClient:
         arguments: Optional[Mapping[str, Any]] = None,
         *,
         timeout: Optional[float] = None,
+        progress_token: Optional[Union[str, int]] = None,
     ) -> CallToolResult:
-        """Call a tool; its result (a tool's own failure is `isError`, not an exception)."""
+        """Call a tool; its result (a tool's own failure is `isError`, not an exception).
+        `progress_token` asks for progress: the server's `notifications/progress` carrying
+        it arrive at the `on_notification` handler (see `Client.call_tool`)."""
         b, fut = self._start()
-        pending = b.call_tool(self._native, fut, name, arguments, timeout)
+        pending = b.call_tool(self._native, fut, name, arguments, timeout, progress_token)
         try:
             return cast(CallToolResult, await fut)
         except asyncio.CancelledError:
@@ -240,11 +247,14 @@ class AsyncClient:
         *,
         ttl: Optional[float] = None,
         timeout: Optional[float] = None,
+        progress_token: Optional[Union[str, int]] = None,
     ) -> Task:
         """Tasks: start the tool as a task and return the created task before the tool is done;
-        `ttl` in seconds (see `Client.start_tool_task`)."""
+        `ttl` in seconds. `progress_token` goes with the request that creates the task; the
+        server's `notifications/progress` carrying it arrive at the `on_notification` handler
+        until the task ends (see `Client.start_tool_task`)."""
         b, fut = self._start()
-        pending = b.start_tool_task(self._native, fut, name, arguments, ttl, timeout)
+        pending = b.start_tool_task(self._native, fut, name, arguments, ttl, timeout, progress_token)
         return Task.from_dict(await _wait(fut, pending))
 
     async def task_status(self, task_id: str, *, timeout: Optional[float] = None) -> Task:

@@ -100,9 +100,17 @@ class Client:
         params: Optional[Mapping[str, Any]] = None,
         *,
         timeout: Optional[float] = None,
+        progress_token: Optional[Union[str, int]] = None,
     ) -> Any:
-        """Send any request; the result as dicts and lists."""
-        return self._native.call(method, params, timeout)
+        """Send any request; the result as dicts and lists.
+
+        `progress_token` (a str, or an int within 64 bits; not a bool) asks the server for
+        progress: it is sent as the request's `_meta.progressToken` (beside any `_meta` in
+        `params`), and the server's `notifications/progress` carrying it arrive at the
+        `on_notification` handler as `("notifications/progress", {"progressToken": ...,
+        "progress": ..., "total": ..., "message": ...})`. Give calls in flight at the same
+        time tokens of their own."""
+        return self._native.call(method, params, timeout, progress_token)
 
     def call_tool(
         self,
@@ -110,9 +118,15 @@ class Client:
         arguments: Optional[Mapping[str, Any]] = None,
         *,
         timeout: Optional[float] = None,
+        progress_token: Optional[Union[str, int]] = None,
     ) -> CallToolResult:
-        """Call a tool; its result (a tool's own failure is `isError`, not an exception)."""
-        return cast(CallToolResult, self._native.call_tool(name, arguments, timeout))
+        """Call a tool; its result (a tool's own failure is `isError`, not an exception).
+
+        `progress_token` asks for progress (see `call`): the server's
+        `notifications/progress` carrying it arrive at the `on_notification` handler. For a
+        tool run as a task it goes on the request that creates the task (not on the polls),
+        and the task's progress keeps coming until the task ends."""
+        return cast(CallToolResult, self._native.call_tool(name, arguments, timeout, progress_token))
 
     def list_tools(self, *, timeout: Optional[float] = None) -> List[Tool]:
         """Every tool, following pagination."""
@@ -154,17 +168,23 @@ class Client:
         *,
         ttl: Optional[float] = None,
         timeout: Optional[float] = None,
+        progress_token: Optional[Union[str, int]] = None,
     ) -> Task:
         """Tasks: start the tool `name` as a task and return at once with the created task
         (usually `working`), before the tool is done; follow it with `task_status`,
         `task_result` and `cancel_task`. `ttl` asks the server to keep the task that many
         seconds from its creation (None: the server's default; it may keep it for less).
 
+        `progress_token` (a str, or an int within 64 bits) is sent with the request that
+        creates the task; the server's `notifications/progress` carrying it arrive at the
+        `on_notification` handler until the task ends (see `call`), whether or not a
+        `task_result` is waiting.
+
         `InvalidArgumentError` when the server does not accept task-augmented tool calls, or
         the tool was listed (`list_tools`) as one that cannot run as a task. `call_tool` is
         simpler when only the result matters: it runs a tool that requires a task as one and
         waits for it."""
-        return Task.from_dict(self._native.start_tool_task(name, arguments, ttl, timeout))
+        return Task.from_dict(self._native.start_tool_task(name, arguments, ttl, timeout, progress_token))
 
     def task_status(self, task_id: str, *, timeout: Optional[float] = None) -> Task:
         """Tasks: the task's current state (`tasks/get`); does not wait. An unknown or expired

@@ -54,9 +54,23 @@ class NativeClient:
     def __new__(cls, config: NativeConfig) -> NativeClient: ...
     def connect(self, /, timeout: float | None = None) -> None: ...
     # Params, arguments and results cross as Python objects (converted to and from JSON in Rust).
-    def call(self, /, method: str, params: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any: ...
+    # `progress_token`: sent as `_meta.progressToken` (a bool, another type: TypeError; an int
+    # beyond 64 bits: InvalidArgumentError).
+    def call(
+        self,
+        /,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        progress_token: str | int | None = None,
+    ) -> Any: ...
     def call_tool(
-        self, /, name: str, arguments: Mapping[str, Any] | None = None, timeout: float | None = None
+        self,
+        /,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        progress_token: str | int | None = None,
     ) -> Any: ...
     def list(self, /, kind: str, timeout: float | None = None) -> builtins.list[Any]: ...
     # Tasks: `ttl` in seconds; a task crosses as its protocol dict (camelCase keys, milliseconds).
@@ -67,6 +81,7 @@ class NativeClient:
         arguments: Mapping[str, Any] | None = None,
         ttl: float | None = None,
         timeout: float | None = None,
+        progress_token: str | int | None = None,
     ) -> dict[str, Any]: ...
     def task_status(self, /, task_id: str, timeout: float | None = None) -> dict[str, Any]: ...
     def task_result(self, /, task_id: str, timeout: float | None = None) -> Any: ...
@@ -106,6 +121,7 @@ class AsyncBridge:
         method: str,
         params: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        progress_token: str | int | None = None,
     ) -> Pending: ...
     def call_tool(
         self,
@@ -115,6 +131,7 @@ class AsyncBridge:
         name: str,
         arguments: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        progress_token: str | int | None = None,
     ) -> Pending: ...
     def list(self, /, client: NativeClient, fut: asyncio.Future[Any], kind: str, timeout: float | None = None) -> Pending: ...
     def start_tool_task(
@@ -126,6 +143,7 @@ class AsyncBridge:
         arguments: Mapping[str, Any] | None = None,
         ttl: float | None = None,
         timeout: float | None = None,
+        progress_token: str | int | None = None,
     ) -> Pending: ...
     def task_status(
         self, /, client: NativeClient, fut: asyncio.Future[Any], task_id: str, timeout: float | None = None

@@ -12,12 +12,14 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use mcp::{CancellationToken, Client, Error, RequestOptions, Task};
+use mcp::{CancellationToken, Client, Error, ProgressToken, RequestOptions, Task};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::client::{request_options, task_id_arg, url_arg, ListKind, NativeClient};
+use crate::client::{
+    progress_token_arg, request_options, task_id_arg, url_arg, ListKind, NativeClient,
+};
 use crate::errors::{to_py, CallbackFailure};
 use crate::values;
 
@@ -131,10 +133,30 @@ impl AsyncBridge {
         F: Future<Output = Result<T, Error>> + Send + 'static,
         T: Send + 'static,
     {
+        self.request_with_progress(py, client, fut, timeout, None, make, done)
+    }
+
+    /// `request`, carrying `progress` as the request's `_meta.progressToken`.
+    #[allow(clippy::too_many_arguments)]
+    fn request_with_progress<T, F>(
+        &self,
+        py: Python<'_>,
+        client: &NativeClient,
+        fut: Py<PyAny>,
+        timeout: Option<f64>,
+        progress: Option<ProgressToken>,
+        make: impl FnOnce(Client, RequestOptions) -> F,
+        done: fn(T) -> Outcome,
+    ) -> PyResult<Pending>
+    where
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
         let core = client.parts.client(py)?;
         let token = CancellationToken::new();
         let mut opts = request_options(timeout)?;
         opts.cancel = Some(token.clone());
+        opts.progress_token = progress;
         let failure = client.parts.failure.clone();
         let work = make(core, opts);
         self.start(fut, token, async move {
@@ -271,8 +293,10 @@ impl AsyncBridge {
         })
     }
 
-    /// Any request with `params` (a mapping or None); `fut` gets the result.
-    #[pyo3(signature = (client, fut, method, params=None, timeout=None))]
+    /// Any request with `params` (a mapping or None), `progress_token` (a str, an int or None)
+    /// as its `_meta.progressToken`; `fut` gets the result.
+    #[pyo3(signature = (client, fut, method, params=None, timeout=None, progress_token=None))]
+    #[allow(clippy::too_many_arguments)]
     fn call(
         &self,
         py: Python<'_>,
@@ -281,16 +305,19 @@ impl AsyncBridge {
         method: String,
         params: Option<&Bound<'_, PyAny>>,
         timeout: Option<f64>,
+        progress_token: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Pending> {
         let params = match params {
             Some(p) if !p.is_none() => Some(values::mapping_json(Some(p), "params")?),
             _ => None,
         };
-        self.request(
+        let progress = progress_token_arg(progress_token)?;
+        self.request_with_progress(
             py,
             client,
             fut,
             timeout,
+            progress,
             |c, opts| async move {
                 let r = c.request_raw(&method, params.as_deref(), opts).await?;
                 Ok(r.get().to_owned())
@@ -299,8 +326,10 @@ impl AsyncBridge {
         )
     }
 
-    /// `tools/call` with `arguments` (a mapping or None); `fut` gets the result.
-    #[pyo3(signature = (client, fut, name, arguments=None, timeout=None))]
+    /// `tools/call` with `arguments` (a mapping or None) and `progress_token` (as for `call`);
+    /// `fut` gets the result.
+    #[pyo3(signature = (client, fut, name, arguments=None, timeout=None, progress_token=None))]
+    #[allow(clippy::too_many_arguments)]
     fn call_tool(
         &self,
         py: Python<'_>,
@@ -309,13 +338,16 @@ impl AsyncBridge {
         name: String,
         arguments: Option<&Bound<'_, PyAny>>,
         timeout: Option<f64>,
+        progress_token: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Pending> {
         let args = values::mapping_json(arguments, "arguments")?;
-        self.request(
+        let progress = progress_token_arg(progress_token)?;
+        self.request_with_progress(
             py,
             client,
             fut,
             timeout,
+            progress,
             |c, opts| async move {
                 let r = c.call_tool_raw(&name, &args, opts).await?;
                 Ok(r.get().to_owned())
@@ -345,8 +377,10 @@ impl AsyncBridge {
         )
     }
 
-    /// Tasks: start the tool `name` as a task (`ttl` in seconds); `fut` gets the created task.
-    #[pyo3(signature = (client, fut, name, arguments=None, ttl=None, timeout=None))]
+    /// Tasks: start the tool `name` as a task (`ttl` in seconds, `progress_token` as for
+    /// `call`); `fut` gets the created task.
+    #[pyo3(signature = (client, fut, name, arguments=None, ttl=None, timeout=None,
+        progress_token=None))]
     #[allow(clippy::too_many_arguments)]
     fn start_tool_task(
         &self,
@@ -357,14 +391,17 @@ impl AsyncBridge {
         arguments: Option<&Bound<'_, PyAny>>,
         ttl: Option<f64>,
         timeout: Option<f64>,
+        progress_token: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Pending> {
         let args = values::mapping_value(arguments, "arguments")?;
         let ttl = crate::config::seconds("ttl", ttl)?;
-        self.request(
+        let progress = progress_token_arg(progress_token)?;
+        self.request_with_progress(
             py,
             client,
             fut,
             timeout,
+            progress,
             |c, opts| async move { c.start_tool_task(&name, args, ttl, opts).await },
             created,
         )

@@ -4,8 +4,10 @@
 use std::sync::{Arc, Mutex};
 
 use mcp::oauth::OAuthEngine;
-use mcp::{CancellationToken, Client, ClientConfig, Error, RequestOptions};
+use mcp::{CancellationToken, Client, ClientConfig, Error, ProgressToken, RequestOptions};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt, PyString};
 use url::Url;
 
 use crate::config::{seconds, Built, NativeConfig};
@@ -19,6 +21,36 @@ pub(crate) fn request_options(timeout: Option<f64>) -> PyResult<RequestOptions> 
         timeout: seconds("timeout", timeout)?,
         ..Default::default()
     })
+}
+
+/// A `progress_token` argument: None, a str, or an int within 64 bits. A bool (an int to
+/// Python) is refused, as is any other type (`TypeError`); an int out of range is an
+/// `InvalidArgumentError`.
+pub(crate) fn progress_token_arg(
+    token: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<ProgressToken>> {
+    let Some(token) = token.filter(|t| !t.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(s) = token.cast::<PyString>() {
+        return Ok(Some(ProgressToken::from(s.to_cow()?.into_owned())));
+    }
+    if token.cast::<PyBool>().is_err() {
+        if let Ok(i) = token.cast::<PyInt>() {
+            return match i.extract::<i64>() {
+                Ok(n) => Ok(Some(ProgressToken::from(n))),
+                Err(_) => Err(invalid(format!(
+                    "`progress_token` must be an int within 64 bits \
+                     (-2**63 to 2**63 - 1), not {}",
+                    i.str()?.to_cow()?
+                ))),
+            };
+        }
+    }
+    let kind = token.get_type().name()?;
+    Err(PyTypeError::new_err(format!(
+        "`progress_token` must be a str or an int, not {kind}"
+    )))
 }
 
 /// Per-call options with a cancellation token of their own (fired by Ctrl-C).
@@ -162,9 +194,24 @@ impl NativeClient {
     where
         F: std::future::Future<Output = Result<T, Error>> + Send,
     {
+        self.run_with_progress(py, timeout, None, f)
+    }
+
+    /// `run`, the request carrying `progress` as its `_meta.progressToken`.
+    fn run_with_progress<T: Send, F>(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        progress: Option<ProgressToken>,
+        f: impl FnOnce(Client, RequestOptions) -> F,
+    ) -> PyResult<T>
+    where
+        F: std::future::Future<Output = Result<T, Error>> + Send,
+    {
         not_in_callback()?;
         let core = self.parts.client(py)?;
-        let (opts, token) = cancellable(timeout)?;
+        let (mut opts, token) = cancellable(timeout)?;
+        opts.progress_token = progress;
         block(
             py,
             On::Thread,
@@ -229,36 +276,43 @@ impl NativeClient {
         Ok(())
     }
 
-    /// Any request: `params` (a mapping or None) and the result as Python objects.
-    #[pyo3(signature = (method, params=None, timeout=None))]
+    /// Any request: `params` (a mapping or None) and the result as Python objects;
+    /// `progress_token` (a str, an int or None) goes as `_meta.progressToken`.
+    #[pyo3(signature = (method, params=None, timeout=None, progress_token=None))]
     fn call<'py>(
         &self,
         py: Python<'py>,
         method: String,
         params: Option<&Bound<'py, PyAny>>,
         timeout: Option<f64>,
+        progress_token: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let params = match params {
             Some(p) if !p.is_none() => Some(values::mapping_json(Some(p), "params")?),
             _ => None,
         };
-        let out = self.run(py, timeout, |c, opts| async move {
+        let progress = progress_token_arg(progress_token)?;
+        let out = self.run_with_progress(py, timeout, progress, |c, opts| async move {
             c.request_raw(&method, params.as_deref(), opts).await
         })?;
         values::from_json(py, out.get())
     }
 
     /// `tools/call` with `arguments` (a mapping or None); the result as Python objects.
-    #[pyo3(signature = (name, arguments=None, timeout=None))]
+    /// `progress_token`: as for `call` (on the creating request only, for a tool run as a
+    /// task).
+    #[pyo3(signature = (name, arguments=None, timeout=None, progress_token=None))]
     fn call_tool<'py>(
         &self,
         py: Python<'py>,
         name: String,
         arguments: Option<&Bound<'py, PyAny>>,
         timeout: Option<f64>,
+        progress_token: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = values::mapping_json(arguments, "arguments")?;
-        let out = self.run(py, timeout, |c, opts| async move {
+        let progress = progress_token_arg(progress_token)?;
+        let out = self.run_with_progress(py, timeout, progress, |c, opts| async move {
             c.call_tool_raw(&name, &args, opts).await
         })?;
         values::from_json(py, out.get())
@@ -280,8 +334,9 @@ impl NativeClient {
 
     /// Tasks: start the tool `name` as a task with `arguments` (a mapping or None), asking the
     /// server to keep it `ttl` seconds (None: the server's default); the created task as a dict,
-    /// before the tool is done.
-    #[pyo3(signature = (name, arguments=None, ttl=None, timeout=None))]
+    /// before the tool is done. `progress_token`: as for `call` (its notifications come until
+    /// the task ends).
+    #[pyo3(signature = (name, arguments=None, ttl=None, timeout=None, progress_token=None))]
     fn start_tool_task<'py>(
         &self,
         py: Python<'py>,
@@ -289,10 +344,12 @@ impl NativeClient {
         arguments: Option<&Bound<'py, PyAny>>,
         ttl: Option<f64>,
         timeout: Option<f64>,
+        progress_token: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = values::mapping_value(arguments, "arguments")?;
         let ttl = seconds("ttl", ttl)?;
-        let created = self.run(py, timeout, |c, opts| async move {
+        let progress = progress_token_arg(progress_token)?;
+        let created = self.run_with_progress(py, timeout, progress, |c, opts| async move {
             c.start_tool_task(&name, args, ttl, opts).await
         })?;
         values::to_py(py, &created.task)
