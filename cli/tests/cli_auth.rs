@@ -111,3 +111,26 @@ async fn verbose_shows_each_authorization_step() {
     let _ = std::fs::remove_dir_all(&dir);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_store_variable_does_not_override_the_flag() {
+    let server = auth_server(AuthOptions::default()).await;
+    let dir = std::env::temp_dir().join(format!("mcp-client-cli-empty-env-{}", std::process::id()));
+    sign_in(&server, &dir).await;
+    let store = format!("file:{}", dir.display());
+    for value in ["", "  "] {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mcp-client"))
+            .args(["--store", &store, "auth", "status"])
+            .env("MCP_CLIENT_STORE", value)
+            .output()
+            .await
+            .expect("run mcp-client");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&server.url()),
+            "MCP_CLIENT_STORE={value:?} must not replace --store: {text}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    server.shutdown().await;
+}

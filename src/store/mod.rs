@@ -138,9 +138,12 @@ impl std::fmt::Debug for StoreChoice {
 }
 
 impl StoreChoice {
-    /// The choice from [`STORE_ENV`], when set.
+    /// The choice from [`STORE_ENV`], when set to something (set but empty counts as unset,
+    /// so `MCP_CLIENT_STORE=` never overrides a configured store).
     pub fn from_env() -> Option<StoreChoice> {
-        let v = std::env::var(STORE_ENV).ok()?;
+        let v = std::env::var(STORE_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())?;
         Some(StoreChoice::parse(&v).unwrap_or_else(|| {
             tracing::warn!(value = %v, "unknown {STORE_ENV}; using the default store");
             StoreChoice::Auto
