@@ -56,10 +56,16 @@ struct Wire {
     method: Option<String>,
     #[serde(default)]
     params: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     result: Option<Box<RawValue>>,
     #[serde(default)]
     error: Option<RpcError>,
+}
+
+/// A member that is there, `null` included (an `Option` reads a `null` as absent, which would
+/// make `"result": null`, a valid result, look like no result at all).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
 }
 
 /// Parse and classify one JSON-RPC message.
@@ -91,6 +97,8 @@ pub fn parse(bytes: &[u8]) -> Result<Incoming, Error> {
             let outcome = match (wire.result, wire.error) {
                 (Some(r), None) => Ok(r),
                 (None, Some(e)) => Err(e),
+                // JSON-RPC 1.0 style: `"result": null` beside the error.
+                (Some(r), Some(e)) if r.get() == "null" => Err(e),
                 (Some(_), Some(_)) => {
                     return Err(Error::MalformedMessage(
                         "response has both `result` and `error`".into(),

@@ -40,6 +40,9 @@ pub mod auth;
 mod client;
 pub mod config;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handler;
 pub mod jsonrpc;
 pub mod oauth;

@@ -17,7 +17,7 @@ use crate::oauth::token::{self, apply_client_auth, ClientAuth, TokenRequest, Tok
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 #[derive(Deserialize)]
-struct DeviceResponse {
+pub(crate) struct DeviceResponse {
     device_code: String,
     user_code: String,
     verification_uri: String,
@@ -66,6 +66,22 @@ fn check_display(d: &DeviceResponse) -> Result<(), OAuthError> {
         return Err(bad("user_code"));
     }
     Ok(())
+}
+
+/// Read a successful device authorization response and check what will be shown of it.
+pub(crate) fn read_device_response(body: &[u8]) -> Result<DeviceResponse, OAuthError> {
+    // The body holds the device code: neither it nor serde's message (which can quote a
+    // value) goes into the error.
+    let d: DeviceResponse = serde_json::from_slice(body).map_err(|e| OAuthError::BadResponse {
+        what: "device authorization".into(),
+        reason: format!(
+            "not a device authorization response (a field is missing or malformed near line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+    })?;
+    check_display(&d)?;
+    Ok(d)
 }
 
 /// Whether the server offers the device grant.
@@ -120,18 +136,7 @@ pub async fn run(f: DeviceFlow<'_>) -> Result<TokenSet, OAuthError> {
             &reply.body,
         ));
     }
-    // The body holds the device code: neither it nor serde's message (which can quote a
-    // value) goes into the error.
-    let d: DeviceResponse =
-        serde_json::from_slice(&reply.body).map_err(|e| OAuthError::BadResponse {
-            what: "device authorization".into(),
-            reason: format!(
-                "not a device authorization response (a field is missing or malformed near line {}, column {})",
-                e.line(),
-                e.column()
-            ),
-        })?;
-    check_display(&d)?;
+    let d = read_device_response(&reply.body)?;
     let expires_in = d
         .expires_in
         .as_ref()

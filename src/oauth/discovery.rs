@@ -253,17 +253,7 @@ pub async fn fetch_resource_metadata(
                 continue;
             }
         };
-        let meta: ResourceMetadata =
-            serde_json::from_value(doc).map_err(|e| OAuthError::BadMetadata {
-                what: format!("protected resource metadata at {}", redact_url(&url)),
-                reason: e.to_string(),
-            })?;
-        if !resource_matches(server, &meta.resource) {
-            return Err(OAuthError::ResourceMismatch {
-                server: redact_url(server),
-                advertised: meta.resource,
-            });
-        }
+        let meta = read_resource_metadata(doc, server, &url)?;
         return Ok(Some((url, meta)));
     }
     match refused {
@@ -274,6 +264,26 @@ pub async fn fetch_resource_metadata(
             status,
         }),
     }
+}
+
+/// Read the protected resource metadata fetched from `url` for the server at `server`.
+pub(crate) fn read_resource_metadata(
+    doc: Value,
+    server: &Url,
+    url: &Url,
+) -> Result<ResourceMetadata, OAuthError> {
+    let meta: ResourceMetadata =
+        serde_json::from_value(doc).map_err(|e| OAuthError::BadMetadata {
+            what: format!("protected resource metadata at {}", redact_url(url)),
+            reason: e.to_string(),
+        })?;
+    if !resource_matches(server, &meta.resource) {
+        return Err(OAuthError::ResourceMismatch {
+            server: redact_url(server),
+            advertised: meta.resource,
+        });
+    }
+    Ok(meta)
 }
 
 /// Fetch and validate an authorization server's metadata, trying each well-known URL in the
@@ -297,7 +307,7 @@ pub async fn fetch_auth_server_metadata(
     })
 }
 
-fn validate_auth_server_metadata(
+pub(crate) fn validate_auth_server_metadata(
     doc: Value,
     issuer: &str,
     url: &Url,
@@ -313,7 +323,10 @@ fn validate_auth_server_metadata(
 }
 
 /// Parse a metadata document and check that every endpoint it names is secure.
-fn parse_auth_server_metadata(doc: Value, url: &Url) -> Result<AuthServerMetadata, OAuthError> {
+pub(crate) fn parse_auth_server_metadata(
+    doc: Value,
+    url: &Url,
+) -> Result<AuthServerMetadata, OAuthError> {
     let meta: AuthServerMetadata =
         serde_json::from_value(doc).map_err(|e| OAuthError::BadMetadata {
             what: format!("authorization server metadata at {}", redact_url(url)),

@@ -279,6 +279,9 @@ pub struct RedirectListener {
 const PAGE_OK: &str = "<!doctype html><meta charset=utf-8><title>Signed in</title>\
 <body style=\"font-family:sans-serif;margin:3em\"><h1>Signed in</h1>\
 <p>You may close this tab and return to the application.</p>";
+const PAGE_REFUSED: &str = "<!doctype html><meta charset=utf-8><title>Not signed in</title>\
+<body style=\"font-family:sans-serif;margin:3em\"><h1>Sign-in not completed</h1>\
+<p>The authorization server did not grant access. Return to the application for details.</p>";
 const PAGE_BAD: &str = "<!doctype html><meta charset=utf-8><title>Not signed in</title>\
 <body style=\"font-family:sans-serif;margin:3em\"><h1>This sign-in response is not the one expected</h1>\
 <p>Return to the application and try again.</p>";
@@ -343,38 +346,50 @@ impl RedirectListener {
     async fn serve(&self, mut sock: tokio::net::TcpStream, state: &str) -> Option<Url> {
         let handle = async {
             let head = read_head(&mut sock).await;
-            let target = head
-                .lines()
-                .next()
-                .and_then(|l| l.strip_prefix("GET "))
-                .and_then(|l| l.split(' ').next())
-                .unwrap_or("");
-            let url = self.redirect_uri.join(target).ok();
-            let on_path = url
-                .as_ref()
-                .is_some_and(|u| u.path() == self.redirect_uri.path());
-            let ours = on_path
-                && url
-                    .as_ref()
-                    .is_some_and(|u| u.query_pairs().any(|(k, v)| k == "state" && v == state));
-            let (status, page) = match (ours, on_path) {
-                (true, _) => ("200 OK", PAGE_OK),
-                (false, true) => ("400 Bad Request", PAGE_BAD),
-                _ => ("404 Not Found", ""),
-            };
-            let resp = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{page}",
-                page.len()
-            );
+            let (url, resp) = answer(&self.redirect_uri, &head, state);
             let _ = sock.write_all(resp.as_bytes()).await;
             let _ = sock.shutdown().await;
-            url.filter(|_| ours)
+            url
         };
         tokio::time::timeout(CONNECTION_DEADLINE, handle)
             .await
             .ok()
             .flatten()
     }
+}
+
+/// What the listener at `redirect_uri` answers to a request head: the redirect URL when it is
+/// the one awaited (on the redirect path, carrying `state`), and the HTTP response to send.
+pub(crate) fn answer(redirect_uri: &Url, head: &str, state: &str) -> (Option<Url>, String) {
+    let target = head
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("GET "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or("");
+    let url = redirect_uri.join(target).ok();
+    let on_path = url
+        .as_ref()
+        .is_some_and(|u| u.origin() == redirect_uri.origin() && u.path() == redirect_uri.path());
+    let ours = on_path
+        && url
+            .as_ref()
+            .is_some_and(|u| u.query_pairs().any(|(k, v)| k == "state" && v == state));
+    // The redirect of a refusal (`error=access_denied`…) is ours too, but is no sign-in.
+    let refused = url
+        .as_ref()
+        .is_some_and(|u| u.query_pairs().any(|(k, _)| k == "error"));
+    let (status, page) = match (ours, on_path) {
+        (true, _) if refused => ("200 OK", PAGE_REFUSED),
+        (true, _) => ("200 OK", PAGE_OK),
+        (false, true) => ("400 Bad Request", PAGE_BAD),
+        _ => ("404 Not Found", ""),
+    };
+    let resp = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{page}",
+        page.len()
+    );
+    (url.filter(|_| ours), resp)
 }
 
 /// How long one connection to the loopback listener may take, all told.
@@ -504,6 +519,18 @@ mod tests {
             }
         }
         assert!(!open_browser("file:///etc/passwd"));
+    }
+
+    #[test]
+    fn a_refusal_is_taken_but_not_called_a_sign_in() {
+        let redirect = Url::parse("http://127.0.0.1:8000/callback").unwrap();
+        let head = "GET /callback?error=access_denied&state=s1 HTTP/1.1\r\n\r\n";
+        let (url, page) = answer(&redirect, head, "s1");
+        assert!(url.is_some(), "the caller learns of the refusal");
+        assert!(page.contains("Sign-in not completed"), "{page}");
+        assert!(!page.contains("<h1>Signed in"), "{page}");
+        let head = "GET /callback?code=c&state=s1 HTTP/1.1\r\n\r\n";
+        assert!(answer(&redirect, head, "s1").1.contains("<h1>Signed in"));
     }
 
     #[tokio::test]

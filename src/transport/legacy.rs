@@ -180,7 +180,7 @@ impl Reader {
 }
 
 /// Resolve the `endpoint` event's URL and insist on the server's origin.
-fn endpoint_url(server: &Url, data: &str) -> Result<Url> {
+pub(crate) fn endpoint_url(server: &Url, data: &str) -> Result<Url> {
     let url = server
         .join(data)
         .map_err(|e| Error::MalformedSse(format!("bad `endpoint` URL: {e}")))?;

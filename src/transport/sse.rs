@@ -72,12 +72,11 @@ impl SseParser {
 
     /// Feed bytes; complete events are appended to `out`.
     pub fn push(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), Error> {
-        if self.skip_lf {
-            if let Some(rest) = chunk.strip_prefix(b"\n") {
-                chunk = rest;
-            }
-            if !chunk.is_empty() {
-                self.skip_lf = false;
+        // The `\n` of a `\r\n` split across chunks: the next byte decides, whenever it comes.
+        if self.skip_lf && !chunk.is_empty() {
+            self.skip_lf = false;
+            if chunk[0] == b'\n' {
+                chunk = &chunk[1..];
             }
         }
         while !chunk.is_empty() {
