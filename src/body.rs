@@ -33,6 +33,9 @@ pub(crate) async fn read_limited(
             return Err(BodyError::TooLarge { limit });
         }
     }
+    // reqwest's body errors carry no URL: the response's is kept for them.
+    let url = resp.url().clone();
+    let read_error = |e: reqwest::Error| read_error(&url, e);
     let first = match resp.chunk().await.map_err(read_error)? {
         Some(c) => c,
         None => return Ok(Bytes::new()),
@@ -58,9 +61,24 @@ pub(crate) async fn read_limited(
     }
 }
 
-fn read_error(e: reqwest::Error) -> BodyError {
+fn read_error(url: &url::Url, e: reqwest::Error) -> BodyError {
     BodyError::Read {
-        url: e.url().map(redact_url).unwrap_or_default(),
-        reason: e.without_url().to_string(),
+        url: redact_url(url),
+        reason: reqwest_reason(e),
     }
+}
+
+/// What went wrong with a request, with its causes and without its URL: reqwest's own message
+/// ("error sending request", "error decoding response body") hides the cause (a timeout, a
+/// connection closed mid-body). The causes name no URL, header or body.
+pub(crate) fn reqwest_reason(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut reason = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        reason.push_str(": ");
+        reason.push_str(&s.to_string());
+        src = s.source();
+    }
+    reason
 }

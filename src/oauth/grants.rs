@@ -151,7 +151,13 @@ impl Grants {
             url: pending.url.clone(),
             redirect_uri: pending.redirect_uri.clone(),
         };
-        let handed_back = self.presenter.present(&request).await?;
+        // A presenter that hands the redirect back (the headless one, a host's own) waits on
+        // the user or the authorization server: that wait is the redirect timeout's too.
+        let handed_back = tokio::time::timeout(self.user_timeout, self.presenter.present(&request))
+            .await
+            .map_err(|_| OAuthError::RedirectTimeout {
+                secs: self.user_timeout.as_secs(),
+            })??;
         events.emit(AuthEvent::BrowserOpened {
             server: server.to_owned(),
             issuer: t.meta.issuer.clone(),

@@ -192,15 +192,24 @@ impl OAuthHttp {
         let resp = req.send().await.map_err(|e| OAuthError::Network {
             what: what.to_owned(),
             url: redact_url(url),
-            reason: e.without_url().to_string(),
+            reason: crate::body::reqwest_reason(e),
         })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
+        // A reply too large is the server's fault; one that could not be read (the connection
+        // cut mid-body, the timeout running out while it trickles) is the network's.
         let body = crate::body::read_limited(resp, self.max_body)
             .await
-            .map_err(|e| OAuthError::BadResponse {
-                what: what.to_owned(),
-                reason: e.to_string(),
+            .map_err(|e| match e {
+                crate::body::BodyError::TooLarge { .. } => OAuthError::BadResponse {
+                    what: what.to_owned(),
+                    reason: e.to_string(),
+                },
+                crate::body::BodyError::Read { .. } => OAuthError::Network {
+                    what: what.to_owned(),
+                    url: redact_url(url),
+                    reason: e.to_string(),
+                },
             })?;
         Ok(Reply {
             status,

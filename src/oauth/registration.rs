@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::error::OAuthError;
 use crate::oauth::discovery::AuthServerMetadata;
-use crate::oauth::http::{endpoint, OAuthHttp};
+use crate::oauth::http::{endpoint, OAuthHttp, Reply};
 use crate::redact::excerpt;
 use crate::secret::Secret;
 
@@ -206,10 +206,24 @@ async fn register_dynamically(
         "application_type": "native",
     });
     let reply = http.post_json(&url, &body, "client registration").await?;
+    read_registration(&reply, &meta.issuer, &method, redirect_uri)
+}
+
+/// Read the registration endpoint's reply to a request that asked for `method`.
+pub(crate) fn read_registration(
+    reply: &Reply,
+    issuer: &str,
+    method: &str,
+    redirect_uri: &Url,
+) -> Result<Registration, OAuthError> {
     if !(200..300).contains(&reply.status) {
         return Err(registration_error(reply.status, &reply.body));
     }
     let v = reply.json("client registration")?;
+    // A refusal sent with a success status (RFC 7591 says 400): the server's `error` says why.
+    if v.get("client_id").is_none() && v.get("error").is_some_and(Value::is_string) {
+        return Err(registration_error(reply.status, &reply.body));
+    }
     let client_id = v
         .get("client_id")
         .and_then(Value::as_str)
@@ -232,11 +246,11 @@ async fn register_dynamically(
             if secret.is_some() && method == "none" {
                 "client_secret_basic".into()
             } else {
-                method.clone()
+                method.to_owned()
             }
         });
     Ok(Registration {
-        issuer: meta.issuer.clone(),
+        issuer: issuer.to_owned(),
         client_id,
         client_secret: secret,
         auth_method,

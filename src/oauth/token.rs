@@ -260,6 +260,7 @@ pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet
             headers.insert(DPOP, k.proof_header("POST", req.endpoint, None)?);
         }
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let sent_authorization = headers.get(AUTHORIZATION).cloned();
         let reply = http
             .post_form(req.endpoint, &pairs, headers, req.what)
             .await?;
@@ -267,14 +268,11 @@ pub async fn request(http: &OAuthHttp, req: TokenRequest<'_>) -> Result<TokenSet
             k.set_nonce(req.endpoint, n);
         }
         if (200..300).contains(&reply.status) {
-            let t: TokenResponse =
-                serde_json::from_slice(&reply.body).map_err(|e| OAuthError::BadResponse {
-                    what: req.what.to_owned(),
-                    reason: format!("not a token response: {e}"),
-                })?;
-            return token_set(t, req.requested_scopes, req.what);
+            return read_token_response(&reply.body, req.requested_scopes, req.what);
         }
-        let err = error_from_reply(req.what, reply.status, &reply.body);
+        // Cut out before the reply is read, so that no excerpt keeps part of a secret.
+        let secrets = sent_secrets(&form, sent_authorization.as_ref(), auth);
+        let err = error_from_reply(req.what, reply.status, &without(&reply.body, &secrets));
         if err.oauth_error() == Some("use_dpop_nonce") && req.dpop.is_some() && !nonce_retry {
             nonce_retry = true;
             continue;
@@ -315,6 +313,67 @@ pub fn lifetime_secs(v: &serde_json::Value) -> Option<u64> {
     Some((secs.max(0.0) as u64).min(MAX_EXPIRES_IN))
 }
 
+/// Form fields whose values are secrets.
+const SECRET_FIELDS: &[&str] = &[
+    "code",
+    "code_verifier",
+    "client_secret",
+    "client_assertion",
+    "refresh_token",
+    "assertion",
+    "subject_token",
+    "actor_token",
+    "device_code",
+];
+
+/// Every secret a token request sent (secret form fields, the client's credentials), as
+/// sent and form-encoded, for [`without`].
+fn sent_secrets(
+    form: &[(&'static str, String)],
+    authorization: Option<&HeaderValue>,
+    auth: &ClientAuth,
+) -> Vec<Vec<u8>> {
+    let mut raw: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| SECRET_FIELDS.contains(k))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if let Some((_, cred)) = authorization
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+    {
+        raw.push(cred.trim());
+    }
+    if let ClientAuth::SecretBasic { secret, .. } | ClientAuth::SecretPost { secret, .. } = auth {
+        raw.push(secret.expose());
+    }
+    let mut out = Vec::new();
+    for s in raw.into_iter().filter(|s| s.len() >= 6) {
+        let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+        if encoded != s {
+            out.push(encoded.into_bytes());
+        }
+        out.push(s.as_bytes().to_vec());
+    }
+    out
+}
+
+/// `body` with every one of `secrets` replaced by `[redacted]`: error pages and descriptions
+/// that quote the request (a debugging proxy, a framework's error page) must not carry them
+/// into the error.
+fn without(body: &[u8], secrets: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = body.to_vec();
+    for s in secrets {
+        let mut i = 0;
+        while let Some(at) = out[i..].windows(s.len()).position(|w| w == s.as_slice()) {
+            let at = i + at;
+            out.splice(at..at + s.len(), b"[redacted]".iter().copied());
+            i = at + b"[redacted]".len();
+        }
+    }
+    out
+}
+
 /// The error an OAuth endpoint's failure reply stands for.
 pub fn error_from_reply(what: &str, status: u16, body: &[u8]) -> OAuthError {
     match serde_json::from_slice::<ErrorResponse>(body) {
@@ -328,6 +387,20 @@ pub fn error_from_reply(what: &str, status: u16, body: &[u8]) -> OAuthError {
             reason: format!("HTTP {status}: {}", excerpt(body)),
         },
     }
+}
+
+/// Read a successful token response's body (`requested`: the scopes asked for, the token
+/// set's when the server does not say).
+pub(crate) fn read_token_response(
+    body: &[u8],
+    requested: &[String],
+    what: &str,
+) -> Result<TokenSet, OAuthError> {
+    let t: TokenResponse = serde_json::from_slice(body).map_err(|e| OAuthError::BadResponse {
+        what: what.to_owned(),
+        reason: format!("not a token response: {e}"),
+    })?;
+    token_set(t, requested, what)
 }
 
 fn token_set(t: TokenResponse, requested: &[String], what: &str) -> Result<TokenSet, OAuthError> {
@@ -443,5 +516,34 @@ mod tests {
         // The id also in the body (never the secret): some servers require it.
         assert_eq!(form, vec![("client_id", "id:1".to_owned())]);
         assert!(!format!("{a:?}").contains("s e/c"));
+    }
+
+    #[test]
+    fn sec_error_pages_quoting_the_request_are_redacted() {
+        let auth = ClientAuth::SecretPost {
+            client_id: "c".into(),
+            secret: Secret::new("s3cret/value+1"),
+        };
+        let verifier = "v".repeat(60);
+        let form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", "the-code-123".to_owned()),
+            ("code_verifier", verifier.clone()),
+        ];
+        let secrets = sent_secrets(&form, None, &auth);
+        // Long enough that the excerpt (200 bytes) would cut the verifier in the middle.
+        let page = format!(
+            "<pre>{}code=the-code-123&code_verifier={verifier}&client_secret=s3cret%2Fvalue%2B1</pre>",
+            " ".repeat(150)
+        );
+        let text =
+            error_from_reply("token request", 500, &without(page.as_bytes(), &secrets)).to_string();
+        for leak in ["the-code-123", "vvvvvvvv", "s3cret"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        let json = br#"{"error":"invalid_grant","error_description":"code the-code-123 expired"}"#;
+        let e = error_from_reply("token request", 400, &without(json, &secrets));
+        assert_eq!(e.oauth_error(), Some("invalid_grant"));
+        assert_eq!(e.oauth_error_description(), Some("code [redacted] expired"));
     }
 }

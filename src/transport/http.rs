@@ -125,14 +125,24 @@ impl HttpTransport {
     pub(crate) async fn request(&self, out: Outgoing<'_>) -> Result<Box<RawValue>> {
         let sh = &self.shared;
         let is_init = out.method == "initialize";
+        // `initialize` goes without a session id, and only its answer replaces the session:
+        // requests sent meanwhile by other callers carry the old one, so that when it is dead
+        // they get a 404 (`SessionLost`) and wait for this new session, never go without one.
         let resp = sh
-            .send(Method::POST, Some(out.body), out.headers.as_ref(), None)
+            .send_with(
+                Method::POST,
+                Some(out.body),
+                out.headers.as_ref(),
+                None,
+                is_init,
+            )
             .await?;
         let status = resp.status();
         if is_init {
-            if let Some(sid) = resp.headers().get(SESSION_ID) {
+            let sid = resp.headers().get(SESSION_ID).cloned();
+            if sid.is_some() || status.is_success() {
                 let cur = sh.session();
-                sh.set_session(Some(sid.clone()), cur.version.clone());
+                sh.set_session(sid, cur.version.clone());
             }
         }
         if status == StatusCode::ACCEPTED {
@@ -442,11 +452,27 @@ impl HttpShared {
         extra: Option<&HeaderMap>,
         last_event_id: Option<&str>,
     ) -> Result<reqwest::Response> {
+        self.send_with(method, body, extra, last_event_id, false)
+            .await
+    }
+
+    /// [`HttpShared::send`], without the session id when `new_session` (`initialize`).
+    async fn send_with(
+        &self,
+        method: Method,
+        body: Option<Bytes>,
+        extra: Option<&HeaderMap>,
+        last_event_id: Option<&str>,
+        new_session: bool,
+    ) -> Result<reqwest::Response> {
         // A request may meet a 401 (authorize), then a 403 (step up), then a DPoP nonce
         // demand: a few rounds, bounded. The auth provider bounds its own attempts too.
         let mut rounds = 0u32;
         loop {
             let mut headers = self.session().headers.clone();
+            if new_session {
+                headers.remove(SESSION_ID);
+            }
             if method == Method::GET {
                 headers.insert(ACCEPT, ACCEPT_SSE);
                 headers.remove(CONTENT_TYPE);
@@ -516,6 +542,14 @@ impl HttpShared {
                 self.auth.on_challenge(challenge).await?;
                 continue;
             }
+            let mut resp = resp;
+            if !status.is_success() {
+                // An error page may quote the request: `status_error` cuts the credentials
+                // out of what it keeps of the body.
+                if let Some(a) = sent_authorization {
+                    resp.extensions_mut().insert(SentAuthorization(a));
+                }
+            }
             return Ok(resp);
         }
     }
@@ -563,6 +597,7 @@ impl HttpShared {
     /// tells an older server (that calls for the legacy fallback) from a modern one.
     async fn status_error(&self, resp: reqwest::Response, id: Option<u64>) -> Error {
         let status = resp.status().as_u16();
+        let sent = resp.extensions().get::<SentAuthorization>().cloned();
         let body = crate::body::read_limited(resp, 64 * 1024)
             .await
             .unwrap_or_default();
@@ -576,7 +611,21 @@ impl HttpShared {
                 return Error::Rpc(e);
             }
         }
-        let text = String::from_utf8_lossy(&body);
+        let mut text = String::from_utf8_lossy(&body).into_owned();
+        // Never the credentials the request carried, should the page quote them.
+        let credentials = sent
+            .iter()
+            .filter_map(|a| a.0.to_str().ok())
+            .map(|a| a.split_once(' ').map_or(a, |(_, c)| c.trim()))
+            .chain(
+                self.base_headers
+                    .values()
+                    .filter(|v| v.is_sensitive())
+                    .filter_map(|v| v.to_str().ok()),
+            );
+        for c in credentials.filter(|c| c.len() >= 6) {
+            text = text.replace(c, "[redacted]");
+        }
         Error::HttpStatus {
             status,
             url: self.url_for_errors.clone(),
@@ -600,6 +649,10 @@ impl HttpShared {
         }
     }
 }
+
+/// The `Authorization` a request that failed carried (kept with its response).
+#[derive(Clone)]
+struct SentAuthorization(HeaderValue);
 
 /// JSON-RPC codes a modern (2026-07-28) server uses in HTTP error replies: invalid params,
 /// method not found, header mismatch, missing client capability, unsupported protocol version.

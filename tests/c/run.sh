@@ -2,10 +2,11 @@
 # Builds and runs the C tests of the C ABI (include/mcp_client.h) against the project's test
 # server (target/debug/mcp-test-server, started by each test program):
 #   1. the header alone: compiles as C11 (-Wpedantic) and as C++17, included twice;
-#   2. tests/c/test_client.c and tests/c/test_oauth.c against libmcp_client.so;
+#   2. tests/c/test_client.c, tests/c/test_oauth.c and tests/c/test_hostile.c (hostile
+#      servers: the test server's /hostile/{case} routes) against libmcp_client.so;
 #   3. test_client again, linked statically against libmcp_client.a;
-#   4. both under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   5. both under valgrind (memcheck);
+#   4. all three under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   5. all three under valgrind (memcheck; test_hostile runs the subset of `--valgrind`);
 #   6. the example in examples/c, built with its Makefile through the pkg-config file made from
 #      include/mcp_client.pc.in, run against the test server.
 # Ends with `c tests: N passed, M failed` (every test of every program in every mode, plus one
@@ -105,13 +106,14 @@ check header_cpp17_runs "$OUT/compile_cpp"
 
 echo "==> Building the C tests"
 build_ok=1
-for t in test_client test_oauth; do
+for t in test_client test_oauth test_hostile; do
     check "build_$t" gcc "${CFLAGS[@]}" "tests/c/$t.c" -o "$OUT/$t" "${SHARED[@]}" || build_ok=0
 done
 
 echo "==> Shared library (libmcp_client.so)"
 run "shared test_client" "$OUT/test_client"
 run "shared test_oauth" "$OUT/test_oauth"
+run "shared test_hostile" "$OUT/test_hostile"
 
 if [ "$QUICK" = 1 ]; then
     echo "c tests: $passed passed, $failed failed"
@@ -124,7 +126,7 @@ echo "==> Static library (libmcp_client.a) and sanitizer builds"
 gcc "${CFLAGS[@]}" tests/c/test_client.c -o "$OUT/test_client_static" \
     "$LIB/libmcp_client.a" "${NATIVE_STATIC_LIBS[@]}" >"$OUT/build_static.log" 2>&1 &
 static_pid=$!
-for t in test_client test_oauth; do
+for t in test_client test_oauth test_hostile; do
     check "build_${t}_asan_ubsan" gcc "${CFLAGS[@]}" "${SAN[@]}" "tests/c/$t.c" -o "$OUT/${t}_asan" "${SHARED[@]}"
 done
 if wait "$static_pid"; then pass build_test_client_static; else fail build_test_client_static; tail -n 20 "$OUT/build_static.log"; fi
@@ -143,6 +145,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detec
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run "asan+ubsan test_client" "$OUT/test_client_asan"
 run "asan+ubsan test_oauth" "$OUT/test_oauth_asan"
+run "asan+ubsan test_hostile" "$OUT/test_hostile_asan"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "==> valgrind (memcheck)"
@@ -154,10 +157,15 @@ echo "==> valgrind (memcheck)"
 # the system's root certificates); the two programs run side by side, every test of each.
 VG=(valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite
     --error-exitcode=1 --trace-children=no)
+# test_hostile runs its `--valgrind` subset (each way a misbehaviour crosses the boundary, and
+# the big bodies; the cases that only wait on a timeout are left to the other modes) after
+# test_oauth, beside test_client.
 timeout 300 "${VG[@]}" "$OUT/test_client" >"$OUT/valgrind_client.log" 2>&1 &
 vg_client=$!
 timeout 300 "${VG[@]}" "$OUT/test_oauth" >"$OUT/valgrind_oauth.log" 2>&1
 tally "$OUT/valgrind_oauth.log" $? "valgrind test_oauth"
+timeout 300 "${VG[@]}" "$OUT/test_hostile" --valgrind >"$OUT/valgrind_hostile.log" 2>&1
+tally "$OUT/valgrind_hostile.log" $? "valgrind test_hostile"
 wait "$vg_client"
 tally "$OUT/valgrind_client.log" $? "valgrind test_client"
 

@@ -26,6 +26,7 @@
 
 mod debug;
 mod faults;
+mod hostile;
 mod http;
 mod legacy;
 mod mcp;
@@ -53,7 +54,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 pub use oauth::{
-    AuthOptions, AuthStats, DpopOptions, IssMode, MetadataStyle, PreRegistered, Quirks,
+    AuthOptions, AuthStats, DpopOptions, IssMode, Login, MetadataStyle, PreRegistered, Quirks,
 };
 pub use record::RecordedRequest;
 pub use stdio::serve_stdio;
@@ -205,6 +206,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(http::routes())
         .merge(legacy::routes())
         .merge(faults::routes())
+        .merge(hostile::routes())
         .merge(debug::routes());
     if let Some(auth) = &shared.auth {
         router = router.merge(oauth::routes(auth));
