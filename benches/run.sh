@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Build release binaries and print the benchmark tables: OAuth request counts (credentials), then
-# transport figures as ratios to a floor measured in the same run (a bare keep-alive reqwest loop
-# sending the same bytes).
+# Build release binaries and print the benchmark tables: OAuth request counts (credentials), tool
+# call latency while the access token expires every 2 s (churn: p50/p99 against a baseline without
+# expiry measured in the same run, calls/s, refreshes per expiry), then transport figures as
+# ratios to a floor measured in the same run (a bare keep-alive reqwest loop sending the same
+# bytes).
 #   benches/run.sh [--rounds N] [--seq N] [--conc N] [--inflight N]
+# (the options are the transport table's; the churn table takes its own through
+# MCP_BENCH_CHURN_ARGS, e.g. "--secs 20 --rounds 1").
 # Table 1: wall-clock throughput and client CPU per call (noisy on shared machines: medians),
 # for the Rust client, the C ABI (when cc is installed), the Go package (when go is) and the
 # Python package (when python3 is).
@@ -57,6 +61,8 @@ elif ! build_python; then
   echo "(the Python wheel did not build or install: no Python rows)"
 fi
 cargo bench --quiet --bench credentials
+# shellcheck disable=SC2086 # word splitting of the options is wanted
+cargo bench --quiet --bench churn -- ${MCP_BENCH_CHURN_ARGS:-}
 cargo bench --quiet --bench transport -- "$@"
 
 command -v valgrind >/dev/null || { echo "(valgrind not installed: no instruction counts)"; exit 0; }

@@ -414,10 +414,9 @@ impl Client {
             Some(v) if !protocol::is_stateless(v) => v.clone(),
             _ => LATEST_STATEFUL.to_owned(),
         };
+        // The session is replaced when the answer comes (the request goes without one): until
+        // then concurrent requests keep the old, and a dead one sends them to `reinitialize`.
         self.set_negotiated(String::new(), Value::Null);
-        if let Conn::Http(h) = &self.inner.conn {
-            h.reset_session();
-        }
         let params = json!({
             "protocolVersion": offered,
             "capabilities": self.inner.capabilities,

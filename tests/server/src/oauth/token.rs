@@ -35,7 +35,13 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, req: Request) -> Re
     };
     let grant_type = form.one("grant_type").ok().flatten().unwrap_or_default();
     bump(&mut auth.store().stats.token_requests, grant_type);
-    match handle(auth, &parts, &form, grant_type) {
+    let outcome = handle(auth, &parts, &form, grant_type);
+    if outcome.as_ref().is_err_and(|e| e.error == "invalid_grant") {
+        auth.store().stats.invalid_grants += 1;
+    }
+    // On disk before the client has it (a rotation, a revocation after a replay).
+    super::persist::save(auth);
+    match outcome {
         Ok(v) => {
             let mut resp = json_response(StatusCode::OK, &v);
             no_store(&mut resp);
@@ -510,6 +516,7 @@ pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, req: Request) -> R
         }
         Ok(())
     });
+    super::persist::save(auth);
     match result {
         Ok(()) => {
             let mut resp = crate::http::empty(StatusCode::OK);
