@@ -5,8 +5,8 @@
 # Needs: Rust (cargo), Node.js 20+ with npm (for the official MCP conformance suite, installed
 # from the npm registry on first use), Python 3.9+ with venv (maturin, pytest and mypy come from
 # PyPI), Go 1.24+ (the interop servers' modules come from the Go module proxy), and for the C
-# tests gcc, g++, make, pkg-config and valgrind (installed from Debian's packages when missing
-# and running as root, as in CI).
+# tests gcc, g++, make, pkg-config and valgrind, and Chromium for the browser sign-in tests
+# (installed from Debian's packages when missing and running as root, as in CI).
 # CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,11 +44,24 @@ fi
 step "Building (debug)"
 cargo build --workspace --quiet
 
+# Browser sign-in tests (cli/tests/browser.rs): Chromium from Debian's packages and
+# playwright-core (npm ci into target/browser). In CI a browser that cannot be set up fails
+# the run; elsewhere those tests print "skipped: ..." and pass.
+if [ "${CI:-}" = true ]; then export MCP_BROWSER_TESTS="${MCP_BROWSER_TESTS:-1}"; fi
+step "Browser: Chromium (apt-get) and playwright-core (npm ci into target/browser)"
+tests/browser/setup.sh
+
 step "Rust tests"
 cargo test --workspace --quiet 2>&1 | tee "$ROOT/target/rust-tests.log"
 
 step "Interop: the reference server (server-everything) over stdio, Streamable HTTP and SSE"
 cargo test --quiet --test everything -- --ignored --nocapture
+
+step "Fuzzing: the regression tests of the fuzzing entry points; each fuzz target 20 s from its seeds"
+cargo test --quiet --features fuzzing --test fuzz_regressions
+# Without a sanitizer: the code under test is safe Rust, and the instrumented build is minutes
+# shorter (fuzz/README.md runs them with AddressSanitizer, for hours).
+FUZZ_BUILD_ARGS="${FUZZ_BUILD_ARGS:--s none}" fuzz/run.sh 20
 
 step "C ABI: header, C tests (shared, static, ASan+UBSan, valgrind), example"
 tests/c/run.sh

@@ -97,6 +97,10 @@ pub(crate) struct OAuthArgs {
     /// Print the sign-in URL instead of opening a browser.
     #[arg(long, global = true)]
     no_browser: bool,
+    /// Seconds to wait for a sign-in to be finished (the browser's redirect back, or the
+    /// device-flow approval) before giving up.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 300)]
+    sign_in_timeout: u64,
     /// Where credentials are kept: keyring (default, with a file fallback), file, file:DIR,
     /// kernel-keyring, memory. MCP_CLIENT_STORE overrides it.
     #[arg(long, global = true, value_name = "STORE")]
@@ -124,6 +128,7 @@ impl OAuthArgs {
             cfg.scopes = Some(s.split_whitespace().map(str::to_owned).collect());
         }
         cfg.redirect_port = self.redirect_port;
+        cfg.redirect_timeout = Duration::from_secs(self.sign_in_timeout.max(1));
         if self.device {
             cfg = cfg.grant(Grant::DeviceCode);
         }

@@ -9,10 +9,17 @@
 //! `--oauth` protects `/mcp` and serves an OAuth authorization server on the
 //! same origin (defaults of `AuthOptions`); `--oauth-device`,
 //! `--oauth-dpop`, `--oauth-dpop-nonce`, `--oauth-consent` and
-//! `--token-ttl SECS` imply `--oauth` and adjust it; so does `--resource URL`,
+//! `--token-ttl SECS` imply `--oauth` and adjust it; so do `--login USER:PASSWORD` (a login
+//! form, a session cookie and a consent page in front of every authorization, as a person
+//! meets them in a browser) and `--resource URL`,
 //! the protected resource the authorization server issues tokens for (default
 //! this server's `/mcp`), for a resource server elsewhere that checks them at
 //! `/introspect`.
+//!
+//! `--state-file PATH` (implies `--oauth`) keeps the authorization server's clients, grants,
+//! refresh tokens and counters in `PATH` across restarts (access tokens are forgotten); with
+//! `--port N` a restarted server is the same issuer, so clients refresh instead of signing in
+//! again.
 
 use std::io::Write;
 
@@ -21,7 +28,7 @@ use mcp_test_server::{AuthOptions, ReplyMode, ServerOptions};
 const USAGE: &str = "usage: mcp-test-server [--port N] [--sse] [--no-sessions] [--retry-ms N] \
 [--no-event-ids] [--priming] [--drop-sse-after-first-event] [--no-record] [--tasks] [--exit-on-eof] \
 [--stdio] [--oauth] [--oauth-device] [--oauth-dpop] [--oauth-dpop-nonce] [--oauth-consent] \
-[--token-ttl SECS] [--resource URL]";
+[--token-ttl SECS] [--login USER:PASSWORD] [--resource URL] [--state-file PATH]";
 
 struct Args {
     opts: ServerOptions,
@@ -81,6 +88,17 @@ fn parse_args() -> Result<Args, String> {
                 let v = value("--token-ttl")?;
                 auth(&mut args.opts).access_token_ttl_secs =
                     v.parse().map_err(|_| format!("bad --token-ttl: {v}"))?;
+            }
+            "--login" => {
+                let v = value("--login")?;
+                auth(&mut args.opts).login = Some(
+                    mcp_test_server::Login::parse(&v)
+                        .ok_or_else(|| "bad --login: use USER:PASSWORD".to_owned())?,
+                );
+            }
+            "--state-file" => {
+                let v = value("--state-file")?;
+                auth(&mut args.opts).state_file = Some(v.into());
             }
             "--resource" => {
                 let v = value("--resource")?;

@@ -1454,3 +1454,164 @@ async fn consent_page_when_not_auto_approving() {
     assert_eq!(r.location()["error"], "access_denied");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn login_form_then_session_cookie_then_consent() {
+    let server = server_with(AuthOptions {
+        login: Some(mcp_test_server::Login::new("ada", "lovelace")),
+        ..Default::default()
+    })
+    .await;
+    let client_id = register_public(&server).await;
+    let (verifier, challenge) = pkce();
+    let q = authz_query(&server, &client_id, &challenge, None);
+    // No session: the login form, naming the client (its client_name), keeping the request.
+    let page = get(&server, &format!("/authorize?{q}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("name=\"password\""), "{}", page.body);
+    assert!(
+        page.body.contains("<b id=\"client\">t</b>"),
+        "{}",
+        page.body
+    );
+    let login_id = consent_request_id(&page);
+    let login = |user: &'static str, pw: &'static str, id: String| {
+        let server = &server;
+        async move {
+            post_form(
+                server,
+                "/authorize/login",
+                &[("request_id", &id), ("username", user), ("password", pw)],
+                &[],
+            )
+            .await
+        }
+    };
+    // Deciding without a session is refused.
+    let r = post_form(
+        &server,
+        "/authorize/consent",
+        &[("request_id", &login_id), ("decision", "approve")],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    // A wrong password (or user): the form again with an error; no cookie, no redirect.
+    for (user, pw) in [("ada", "wrong"), ("bob", "lovelace")] {
+        let r = login(user, pw, login_id.clone()).await;
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains("Wrong user name or password"), "{}", r.body);
+        assert!(r.header("set-cookie").is_none());
+        assert!(r.header("location").is_none());
+        assert_eq!(consent_request_id(&r), login_id, "the same request is kept");
+    }
+    assert_eq!(server.auth_stats().login_failures, 2);
+    // The right password: an HttpOnly session cookie and the consent page.
+    let r = login("ada", "lovelace", login_id.clone()).await;
+    assert_eq!(r.status, 200);
+    let cookie = r.header("set-cookie").expect("a session cookie").to_owned();
+    assert!(cookie.starts_with("mcp_test_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_owned();
+    assert!(r.body.contains("id=\"allow\"") && r.body.contains("id=\"deny\""));
+    assert!(r.body.contains("mcp:read mcp:write"), "{}", r.body);
+    let consent_id = consent_request_id(&r);
+    // The login's request id is spent.
+    let again = login("ada", "lovelace", login_id).await;
+    assert_eq!(again.status, 400);
+    // Allow: a code (with state and iss) that exchanges as any other.
+    let r = post_form(
+        &server,
+        "/authorize/consent",
+        &[("request_id", &consent_id), ("decision", "approve")],
+        &[("cookie", session.clone())],
+    )
+    .await;
+    let loc = r.location();
+    assert_eq!(loc["state"], "st4te");
+    assert_eq!(loc["iss"], server.issuer());
+    let r = exchange(&server, &client_id, &loc["code"], &verifier, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Signed in: the next authorization goes straight to the consent page; Deny.
+    let page = send(
+        server.addr(),
+        "GET",
+        &format!("/authorize?{q}"),
+        &[("cookie", format!("other=1; {session}"))],
+        None,
+    )
+    .await;
+    assert!(page.body.contains("id=\"deny\""), "{}", page.body);
+    let id = consent_request_id(&page);
+    let r = post_form(
+        &server,
+        "/authorize/consent",
+        &[("request_id", &id), ("decision", "deny")],
+        &[("cookie", session)],
+    )
+    .await;
+    let loc = r.location();
+    assert_eq!(loc["error"], "access_denied");
+    assert_eq!(loc["state"], "st4te");
+    assert_eq!(loc["iss"], server.issuer());
+    assert!(!loc.contains_key("code"));
+    assert_eq!(
+        server.auth_stats().token_requests_for("authorization_code"),
+        1
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn state_file_keeps_grants_and_refresh_tokens_across_a_restart() {
+    let dir = std::env::temp_dir().join(format!("mcp-test-server-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let state = dir.join("as.json");
+    let opts = |port| ServerOptions {
+        port,
+        auth: Some(AuthOptions {
+            state_file: Some(state.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let server = start(opts(0)).await.expect("server");
+    let port = server.port();
+    let (client_id, t) = tokens(&server, None).await;
+    let rt1 = t["refresh_token"].as_str().expect("rt").to_owned();
+    let t2 = refresh(&server, &client_id, &rt1).await.json();
+    let rt2 = t2["refresh_token"].as_str().expect("rt2").to_owned();
+    server.shutdown().await;
+
+    // The same port, the same issuer: the client and the grant are known, access tokens not.
+    let server = start(opts(port)).await.expect("restarted");
+    assert_eq!(init_with(&server, &access(&t2)).await.status, 401);
+    let r = refresh(&server, &client_id, &rt2).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let t3 = r.json();
+    assert_eq!(init_with(&server, &access(&t3)).await.status, 200);
+    // A token rotated before the restart is still a replay, and revokes the grant.
+    assert_eq!(
+        refresh(&server, &client_id, &rt1).await.json()["error"],
+        "invalid_grant"
+    );
+    let rt3 = t3["refresh_token"].as_str().expect("rt3");
+    assert_eq!(
+        refresh(&server, &client_id, rt3).await.json()["error"],
+        "invalid_grant"
+    );
+    let stats = server.auth_stats();
+    assert_eq!(stats.refresh_replays_detected, 1);
+    assert_eq!(stats.invalid_grants, 2);
+    assert_eq!(
+        stats.token_requests_for("refresh_token"),
+        4,
+        "counters kept"
+    );
+    server.shutdown().await;
+
+    // An unreadable state is an error, not a silent fresh start.
+    std::fs::write(&state, "{").expect("write");
+    assert!(start(opts(0)).await.is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,5 +1,6 @@
-//! The authorization endpoint: validation, auto-approval or a consent page,
-//! and the redirect back to the client (with RFC 9207 `iss` per [`IssMode`]).
+//! The authorization endpoint: validation, auto-approval or a consent page (behind a login
+//! form when [`super::AuthOptions::login`] is set, see [`super::login`]), and the redirect back
+//! to the client (with RFC 9207 `iss` per [`IssMode`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,7 +11,8 @@ use axum::http::{header, HeaderValue, Method, Response, StatusCode};
 
 use super::store::{AuthzRequest, Code, Pending};
 use super::{
-    auth_off, escape, html, method_not_allowed, no_store, read_form, AuthServer, Form, IssMode,
+    auth_off, escape, html, login, method_not_allowed, no_store, read_form, AuthServer, Form,
+    IssMode,
 };
 use crate::Shared;
 
@@ -44,8 +46,10 @@ pub(crate) async fn authorize(State(shared): State<Arc<Shared>>, req: Request) -
         return method_not_allowed();
     }
     let query = Form::parse(parts.uri.query().unwrap_or_default().as_bytes());
+    let login = auth.opts.login.is_some();
     match validate(auth, &query) {
-        Ok(req) if auth.opts.auto_approve => approve(auth, req),
+        Ok(req) if login && !login::signed_in(auth, &parts.headers) => login::login_page(auth, req),
+        Ok(req) if auth.opts.auto_approve && !login => approve(auth, req),
         Ok(req) => consent_page(auth, req),
         Err(Refused::Page(msg)) => html(
             StatusCode::BAD_REQUEST,
@@ -205,15 +209,17 @@ fn redirect(
     resp
 }
 
-/// The consent page (when `auto_approve` is off).
-fn consent_page(auth: &AuthServer, req: AuthzRequest) -> Response<Body> {
+/// The consent page (when `auto_approve` is off, or after a login).
+pub(super) fn consent_page(auth: &AuthServer, req: AuthzRequest) -> Response<Body> {
     let id = auth.random_token();
     let text = format!(
-        "<p>Client <code>{}</code> asks for <code>{}</code>; you will be sent back to <code>{}</code>.</p>\
+        "<p>Client <b id=\"client\">{}</b> (<code>{}</code>) asks for <code id=\"scopes\">{}</code>; \
+         you will be sent back to <code>{}</code>.</p>\
          <form method=\"post\" action=\"{}\">\
          <input type=\"hidden\" name=\"request_id\" value=\"{}\">\
-         <button name=\"decision\" value=\"approve\">Approve</button> \
-         <button name=\"decision\" value=\"deny\">Deny</button></form>",
+         <button id=\"allow\" name=\"decision\" value=\"approve\">Allow</button> \
+         <button id=\"deny\" name=\"decision\" value=\"deny\">Deny</button></form>",
+        escape(&auth.client_name(&req.client_id)),
         escape(&req.client_id),
         escape(&req.scopes.join(" ")),
         escape(&req.redirect_uri),
@@ -237,13 +243,20 @@ fn consent_page(auth: &AuthServer, req: AuthzRequest) -> Response<Body> {
 /// `POST {issuer}/authorize/consent`: `request_id` and `decision`
 /// (`approve` or anything else to deny).
 pub(crate) async fn consent(State(shared): State<Arc<Shared>>, req: Request) -> Response<Body> {
-    let (_, form) = match read_form(&shared, req).await {
+    let (parts, form) = match read_form(&shared, req).await {
         Ok(r) => r,
         Err(resp) => return resp,
     };
     let Some(auth) = shared.auth.as_ref() else {
         return auth_off();
     };
+    if auth.opts.login.is_some() && !login::signed_in(auth, &parts.headers) {
+        return html(
+            StatusCode::FORBIDDEN,
+            "Not signed in",
+            "<p>sign in before deciding on a request</p>",
+        );
+    }
     let id = form.one("request_id").ok().flatten().unwrap_or_default();
     let pending = auth.store().pending.remove(id);
     let Some(pending) = pending.filter(|p| Instant::now() < p.expires) else {

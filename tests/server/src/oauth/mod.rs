@@ -7,7 +7,9 @@
 mod authorize;
 mod device;
 mod dpop;
+mod login;
 mod metadata;
+mod persist;
 mod register;
 pub(crate) mod resource;
 mod store;
@@ -15,6 +17,7 @@ mod token;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -34,6 +37,7 @@ use crate::session::random_id;
 use crate::sync::lock;
 use crate::Shared;
 
+pub use login::Login;
 pub(crate) use store::Store;
 
 /// The device authorization grant type (RFC 8628).
@@ -194,6 +198,17 @@ pub struct AuthOptions {
     /// `/authorize` answers with a redirect at once; when false it shows a
     /// consent page whose buttons post to `/authorize/consent`. Default true.
     pub auto_approve: bool,
+    /// An interactive sign-in, as a person would meet it: `/authorize` answers a login form
+    /// (posted to `/authorize/login`); the right user and password set an `HttpOnly` session
+    /// cookie and show the consent page (whatever `auto_approve` says), whose Allow redirects
+    /// with a code and Deny with `access_denied`; a wrong password shows the form again with
+    /// an error. Default none (no login).
+    pub login: Option<Login>,
+    /// Keep the clients, grants, refresh tokens and counters in this JSON file across
+    /// restarts: read at start, rewritten after every `/token`, `/register` and `/revoke`
+    /// request (access tokens are not kept: see `oauth/persist.rs`). Run the restarted server
+    /// on the same port (the issuer and resource name it). Default none.
+    pub state_file: Option<PathBuf>,
     /// Behaviours of real authorization servers that clients must live with. Default none.
     pub quirks: Quirks,
 }
@@ -243,6 +258,8 @@ impl Default for AuthOptions {
             dpop: DpopOptions::default(),
             revocation: true,
             auto_approve: true,
+            login: None,
+            state_file: None,
             quirks: Quirks::default(),
         }
     }
@@ -260,12 +277,16 @@ pub struct AuthStats {
     pub registrations: u64,
     /// Already-rotated refresh tokens presented again (each revoked its grant).
     pub refresh_replays_detected: u64,
+    /// Token requests answered `invalid_grant` (replays included).
+    pub invalid_grants: u64,
     /// Authorization codes presented again (each revoked its grant).
     pub code_replays_detected: u64,
     /// Successful device authorization requests.
     pub device_authorizations: u64,
     /// Revocation requests that passed client authentication.
     pub revocations: u64,
+    /// Login form posts with a wrong user name or password ([`AuthOptions::login`]).
+    pub login_failures: u64,
 }
 
 impl AuthStats {
@@ -309,7 +330,7 @@ pub(crate) struct AuthServer {
 }
 
 impl AuthServer {
-    /// Builds the server for `addr`; fails on an unusable issuer path.
+    /// Builds the server for `addr`; fails on an unusable issuer path or state file.
     pub(crate) fn new(opts: AuthOptions, addr: SocketAddr) -> std::io::Result<Self> {
         let base = format!("http://127.0.0.1:{}", addr.port());
         let legacy = !opts.resource_metadata;
@@ -336,6 +357,9 @@ impl AuthServer {
                     any_loopback: true,
                 },
             );
+        }
+        if let Some(path) = &opts.state_file {
+            persist::load(path, &mut store)?;
         }
         let rng = SystemRandom::new();
         let dpop = opts.dpop.enabled();
@@ -443,6 +467,15 @@ impl AuthServer {
         }
     }
 
+    /// The name a client registered with (`client_name`), else its id.
+    pub(crate) fn client_name(&self, client_id: &str) -> String {
+        self.store()
+            .client_names
+            .get(client_id)
+            .cloned()
+            .unwrap_or_else(|| client_id.to_owned())
+    }
+
     /// The statistics so far.
     pub(crate) fn stats(&self) -> AuthStats {
         self.store().stats.clone()
@@ -520,6 +553,9 @@ pub(crate) fn routes(auth: &AuthServer) -> Router<Arc<Shared>> {
     }
     routes.push((format!("{p}/authorize"), any(authorize::authorize)));
     routes.push((format!("{p}/authorize/consent"), any(authorize::consent)));
+    if o.login.is_some() {
+        routes.push((format!("{p}/authorize/login"), any(login::login)));
+    }
     routes.push((format!("{p}/token"), any(token::token)));
     if o.dcr {
         routes.push((format!("{p}/register"), any(register::register)));

@@ -30,6 +30,7 @@ pub(crate) async fn register(State(shared): State<Arc<Shared>>, req: Request) ->
     match metadata {
         Some(Value::Object(m)) => match register_client(auth, m) {
             Ok(v) => {
+                super::persist::save(auth);
                 let mut resp = json_response(StatusCode::CREATED, &v);
                 no_store(&mut resp);
                 resp
@@ -123,6 +124,9 @@ fn register_client(auth: &AuthServer, mut m: Map<String, Value>) -> Result<Value
     m.insert("response_types".into(), json!(response_types));
     m.insert("token_endpoint_auth_method".into(), json!(method));
     let mut store = auth.store();
+    if let Some(Value::String(name)) = m.get("client_name") {
+        store.client_names.insert(client_id.clone(), name.clone());
+    }
     store.clients.insert(
         client_id.clone(),
         Client {

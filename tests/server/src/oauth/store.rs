@@ -157,13 +157,17 @@ pub(crate) struct Store {
     pub(crate) codes: HashMap<String, Code>,
     pub(crate) pending: HashMap<String, Pending>,
     pub(crate) grants: HashMap<u64, Grant>,
-    next_grant: u64,
+    pub(crate) next_grant: u64,
     pub(crate) access: HashMap<String, AccessToken>,
     pub(crate) refresh: HashMap<String, RefreshToken>,
     pub(crate) devices: HashMap<String, Device>,
     /// DPoP proof `jti`s seen, with when they may be forgotten.
     pub(crate) jtis: HashMap<String, Instant>,
     pub(crate) stats: AuthStats,
+    /// The `client_name` each registered client gave (for the login and consent pages).
+    pub(crate) client_names: HashMap<String, String>,
+    /// Login sessions (`AuthOptions::login`): cookie value, expiry.
+    pub(crate) sessions: HashMap<String, Instant>,
 }
 
 impl Store {
@@ -234,6 +238,7 @@ impl Store {
         self.devices.retain(|_, d| !stale(d.expires));
         self.jtis.retain(|_, t| *t > now);
         self.access.retain(|_, t| !stale(t.expires));
+        self.sessions.retain(|_, t| *t > now);
     }
 }
 
