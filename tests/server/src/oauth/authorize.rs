@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, Response, StatusCode};
 
-use super::store::{AuthzRequest, Code, Pending};
+use super::store::{AuthzRequest, Code};
 use super::{
     auth_off, escape, html, login, method_not_allowed, no_store, read_form, AuthServer, Form,
     IssMode,
@@ -18,9 +18,6 @@ use crate::Shared;
 
 /// How long an authorization code lives.
 const CODE_TTL: Duration = Duration::from_secs(60);
-/// How long a consent page waits for a decision.
-const CONSENT_TTL: Duration = Duration::from_secs(600);
-
 /// Why a request was refused.
 enum Refused {
     /// The client or redirect URI cannot be trusted: a 400 page, no redirect.
@@ -50,7 +47,7 @@ pub(crate) async fn authorize(State(shared): State<Arc<Shared>>, req: Request) -
     match validate(auth, &query) {
         Ok(req) if login && !login::signed_in(auth, &parts.headers) => login::login_page(auth, req),
         Ok(req) if auth.opts.auto_approve && !login => approve(auth, req),
-        Ok(req) => consent_page(auth, req),
+        Ok(req) => login::consent_page(auth, req),
         Err(Refused::Page(msg)) => html(
             StatusCode::BAD_REQUEST,
             "Authorization request refused",
@@ -207,37 +204,6 @@ fn redirect(
     }
     no_store(&mut resp);
     resp
-}
-
-/// The consent page (when `auto_approve` is off, or after a login).
-pub(super) fn consent_page(auth: &AuthServer, req: AuthzRequest) -> Response<Body> {
-    let id = auth.random_token();
-    let text = format!(
-        "<p>Client <b id=\"client\">{}</b> (<code>{}</code>) asks for <code id=\"scopes\">{}</code>; \
-         you will be sent back to <code>{}</code>.</p>\
-         <form method=\"post\" action=\"{}\">\
-         <input type=\"hidden\" name=\"request_id\" value=\"{}\">\
-         <button id=\"allow\" name=\"decision\" value=\"approve\">Allow</button> \
-         <button id=\"deny\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        escape(&auth.client_name(&req.client_id)),
-        escape(&req.client_id),
-        escape(&req.scopes.join(" ")),
-        escape(&req.redirect_uri),
-        escape(&auth.endpoint("/authorize/consent")),
-        escape(&id),
-    );
-    {
-        let mut store = auth.store();
-        store.prune();
-        store.pending.insert(
-            id,
-            Pending {
-                req,
-                expires: Instant::now() + CONSENT_TTL,
-            },
-        );
-    }
-    html(StatusCode::OK, "Authorize mcp-test-server access", &text)
 }
 
 /// `POST {issuer}/authorize/consent`: `request_id` and `decision`

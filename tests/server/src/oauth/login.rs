@@ -1,5 +1,6 @@
-//! The interactive sign-in ([`super::AuthOptions::login`]): a login form in front of the
-//! consent page, and the session cookie a correct login sets.
+//! The pages a person meets at `/authorize`: the consent page (when `auto_approve` is off, or
+//! after a login) and, for the interactive sign-in ([`super::AuthOptions::login`]), a login
+//! form in front of it and the session cookie a correct login sets.
 //!
 //! `GET /authorize` without a live session answers the login form; its POST to
 //! `/authorize/login` keeps the validated request server-side (a [`Pending`] record named by
@@ -14,7 +15,6 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 
-use super::authorize::consent_page;
 use super::store::{AuthzRequest, Pending};
 use super::{auth_off, escape, html, read_form, AuthServer};
 use crate::Shared;
@@ -167,6 +167,40 @@ pub(crate) async fn login(State(shared): State<Arc<Shared>>, req: Request) -> Re
 /// Compares without stopping at the first difference.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// How long a consent page waits for a decision.
+const CONSENT_TTL: Duration = Duration::from_secs(600);
+
+/// The consent page (when `auto_approve` is off, or after a login).
+pub(super) fn consent_page(auth: &AuthServer, req: AuthzRequest) -> Response<Body> {
+    let id = auth.random_token();
+    let text = format!(
+        "<p>Client <b id=\"client\">{}</b> (<code>{}</code>) asks for <code id=\"scopes\">{}</code>; \
+         you will be sent back to <code>{}</code>.</p>\
+         <form method=\"post\" action=\"{}\">\
+         <input type=\"hidden\" name=\"request_id\" value=\"{}\">\
+         <button id=\"allow\" name=\"decision\" value=\"approve\">Allow</button> \
+         <button id=\"deny\" name=\"decision\" value=\"deny\">Deny</button></form>",
+        escape(&auth.client_name(&req.client_id)),
+        escape(&req.client_id),
+        escape(&req.scopes.join(" ")),
+        escape(&req.redirect_uri),
+        escape(&auth.endpoint("/authorize/consent")),
+        escape(&id),
+    );
+    {
+        let mut store = auth.store();
+        store.prune();
+        store.pending.insert(
+            id,
+            Pending {
+                req,
+                expires: Instant::now() + CONSENT_TTL,
+            },
+        );
+    }
+    html(StatusCode::OK, "Authorize mcp-test-server access", &text)
 }
 
 #[cfg(test)]
