@@ -82,9 +82,6 @@ func (c *Client) TaskStatus(ctx context.Context, id string) (*Task, error) {
 func (c *Client) TaskResult(ctx context.Context, id string) (*CallToolResult, error) {
 	defer runtime.KeepAlive(c)
 	const op = "tasks/result"
-	if err := checkTaskID(op, id); err != nil {
-		return nil, err
-	}
 	raw, err := c.jsonCall(ctx, op, taskResult, id, nil)
 	if err != nil {
 		return nil, err
@@ -122,9 +119,6 @@ func (c *Client) ListTasks(ctx context.Context) ([]Task, error) {
 // the Task it returns.
 func (c *Client) taskCall(ctx context.Context, op string, k stringCall, id string) (*Task, error) {
 	defer runtime.KeepAlive(c)
-	if err := checkTaskID(op, id); err != nil {
-		return nil, err
-	}
 	raw, err := c.jsonCall(ctx, op, k, id, nil)
 	if err != nil {
 		return nil, err
@@ -134,12 +128,4 @@ func (c *Client) taskCall(ctx context.Context, op string, k stringCall, id strin
 		return nil, err
 	}
 	return &t, nil
-}
-
-// checkTaskID refuses an empty task id (no server has one) before any request.
-func checkTaskID(op, id string) error {
-	if id == "" {
-		return goError(op, CodeInvalidArgument, "the task id is empty")
-	}
-	return nil
 }

@@ -17,9 +17,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::client::{
-    progress_token_arg, request_options, task_id_arg, url_arg, ListKind, NativeClient,
-};
+use crate::client::{progress_token_arg, request_options, url_arg, ListKind, NativeClient};
 use crate::errors::{to_py, CallbackFailure};
 use crate::values;
 
@@ -417,13 +415,12 @@ impl AsyncBridge {
         task_id: String,
         timeout: Option<f64>,
     ) -> PyResult<Pending> {
-        let id = task_id_arg(task_id)?;
         self.request(
             py,
             client,
             fut,
             timeout,
-            |c, opts| async move { c.task_status_with(&id, opts).await },
+            |c, opts| async move { c.task_status_with(&task_id, opts).await },
             Outcome::Task,
         )
     }
@@ -439,13 +436,12 @@ impl AsyncBridge {
         task_id: String,
         timeout: Option<f64>,
     ) -> PyResult<Pending> {
-        let id = task_id_arg(task_id)?;
         self.request(
             py,
             client,
             fut,
             timeout,
-            |c, opts| async move { c.wait_task(&id, opts).await },
+            |c, opts| async move { c.wait_task(&task_id, opts).await },
             Outcome::Value,
         )
     }
@@ -460,13 +456,12 @@ impl AsyncBridge {
         task_id: String,
         timeout: Option<f64>,
     ) -> PyResult<Pending> {
-        let id = task_id_arg(task_id)?;
         self.request(
             py,
             client,
             fut,
             timeout,
-            |c, opts| async move { c.cancel_task_with(&id, opts).await },
+            |c, opts| async move { c.cancel_task_with(&task_id, opts).await },
             Outcome::Task,
         )
     }

@@ -62,13 +62,6 @@ fn cancellable(timeout: Option<f64>) -> PyResult<(RequestOptions, CancellationTo
 }
 
 /// A task id argument (refused when empty: no server has such a task).
-pub(crate) fn task_id_arg(task_id: String) -> PyResult<String> {
-    if task_id.is_empty() {
-        return Err(invalid("`task_id` must not be empty"));
-    }
-    Ok(task_id)
-}
-
 /// A URL argument.
 pub(crate) fn url_arg(text: &str, what: &str) -> PyResult<Url> {
     Url::parse(text).map_err(|e| invalid(format!("`{what}` does not parse: {e}")))
@@ -363,9 +356,8 @@ impl NativeClient {
         task_id: String,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let id = task_id_arg(task_id)?;
         let task = self.run(py, timeout, |c, opts| async move {
-            c.task_status_with(&id, opts).await
+            c.task_status_with(&task_id, opts).await
         })?;
         values::to_py(py, &task)
     }
@@ -380,9 +372,8 @@ impl NativeClient {
         task_id: String,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let id = task_id_arg(task_id)?;
         let out = self.run(py, timeout, |c, opts| async move {
-            c.wait_task(&id, opts).await
+            c.wait_task(&task_id, opts).await
         })?;
         values::to_py(py, &out)
     }
@@ -395,9 +386,8 @@ impl NativeClient {
         task_id: String,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let id = task_id_arg(task_id)?;
         let task = self.run(py, timeout, |c, opts| async move {
-            c.cancel_task_with(&id, opts).await
+            c.cancel_task_with(&task_id, opts).await
         })?;
         values::to_py(py, &task)
     }

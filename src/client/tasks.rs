@@ -332,7 +332,7 @@ impl Client {
 
     /// [`Client::task_status`] with per-request options.
     pub async fn task_status_with(&self, task_id: &str, opts: RequestOptions) -> Result<Task> {
-        let p = json!({ "taskId": task_id });
+        let p = task_params(task_id)?;
         let raw = self
             .dispatch("tasks/get", Params::Value(Some(&p)), &opts)
             .await?;
@@ -349,7 +349,7 @@ impl Client {
 
     /// [`Client::task_result`] with per-request options.
     pub async fn task_result_with(&self, task_id: &str, opts: RequestOptions) -> Result<Value> {
-        self.request_with("tasks/result", Some(json!({ "taskId": task_id })), opts)
+        self.request_with("tasks/result", Some(task_params(task_id)?), opts)
             .await
     }
 
@@ -381,7 +381,7 @@ impl Client {
 
     /// [`Client::cancel_task`] with per-request options.
     pub async fn cancel_task_with(&self, task_id: &str, opts: RequestOptions) -> Result<Task> {
-        let p = json!({ "taskId": task_id });
+        let p = task_params(task_id)?;
         let raw = self
             .dispatch("tasks/cancel", Params::Value(Some(&p)), &opts)
             .await?;
@@ -398,6 +398,14 @@ impl Client {
         let tasks = self.collect_pages("tasks/list", "tasks", &opts).await?;
         decode_list("tasks/list", "Task", tasks)
     }
+}
+
+/// The params naming a task; an empty id (no server has one) is refused before any request.
+fn task_params(task_id: &str) -> Result<Value> {
+    if task_id.is_empty() {
+        return Err(Error::InvalidArgument("the task id is empty".into()));
+    }
+    Ok(json!({ "taskId": task_id }))
 }
 
 fn decode_task(method: &str, raw: &RawValue) -> Result<Task> {
