@@ -2,7 +2,13 @@
 //! many. Prints three figures (goals in brackets):
 //! - token requests when 1000 concurrent calls in one process meet an expired token [1];
 //! - token requests when 8 processes sharing a file store meet an expired token [1];
-//! - OAuth requests of a warm restart with a valid stored token [0].
+//! - OAuth requests of a warm restart with a valid stored token [0];
+//! - token requests when 8 processes sharing a Redis store meet an expired token [1], and the
+//!   time until all of them are served;
+//! - OAuth requests of a warm start from Redis [0].
+//!
+//! The Redis rows need `redis-server` (Debian's package): the bench starts one on a loopback
+//! port of its own, and leaves the rows out, saying so, when there is none.
 //!
 //! Run with `benches/run.sh` (it builds the release `mcp-client` binary the second figure
 //! spawns) or `cargo bench --bench credentials`. Counts, not timings: nothing here is noisy.
@@ -33,8 +39,12 @@ fn oauth_requests(server: &TestServer) -> usize {
 }
 
 async fn client(server: &TestServer, dir: &std::path::Path) -> Client {
+    client_with(server, StoreChoice::File(Some(dir.to_path_buf()))).await
+}
+
+async fn client_with(server: &TestServer, store: StoreChoice) -> Client {
     let mut cfg = OAuthConfig::default().presenter(HeadlessPresenter::new().expect("presenter"));
-    cfg.store = StoreChoice::File(Some(dir.to_path_buf()));
+    cfg.store = store;
     ClientBuilder::http(&server.url())
         .expect("url")
         .oauth(cfg)
@@ -57,6 +67,126 @@ fn cli_binary() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// A `redis-server` on a free loopback port, killed on drop; `None` when there is none.
+struct Redis {
+    child: std::process::Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Redis {
+    fn start() -> Option<Redis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .ok()?
+            .port();
+        let dir = std::env::temp_dir().join(format!("mcp-client-bench-redis-{port}"));
+        std::fs::create_dir_all(&dir).ok()?;
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "no", "--dir"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let r = Redis { child, port, dir };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(r);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0?prefix=bench", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Run `mcp-client call … echo` in 8 processes at once with `--store store`: how many
+/// succeeded, and how long until the last one was done.
+async fn eight_processes(server: &TestServer, store: &str) -> (usize, Duration) {
+    let bin = cli_binary();
+    let started = std::time::Instant::now();
+    let mut procs = Vec::new();
+    for i in 0..8 {
+        procs.push(
+            tokio::process::Command::new(&bin)
+                .args([
+                    "--store",
+                    store,
+                    "--no-browser",
+                    "--timeout",
+                    "20",
+                    "call",
+                    &server.url(),
+                    "echo",
+                    "--args",
+                    &format!("{{\"text\":\"process {i}\"}}"),
+                ])
+                .env_remove("MCP_CLIENT_STORE")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn mcp-client"),
+        );
+    }
+    let mut ok = 0;
+    for mut p in procs {
+        ok += usize::from(p.wait().await.map(|s| s.success()).unwrap_or(false));
+    }
+    (ok, started.elapsed())
+}
+
+/// The Redis rows: 8 processes meeting an expired token, then a warm start. `None` without
+/// a redis-server.
+async fn redis_rows(server: &TestServer) -> Option<String> {
+    let redis = Redis::start()?;
+    let store = redis.url();
+    let choice = StoreChoice::parse(&store).expect("a store");
+    let c = client_with(server, choice.clone()).await;
+    c.call_tool("echo", json!({"text": "sign in"}))
+        .await
+        .expect("call");
+    c.close().await.ok();
+    tokio::time::sleep(Duration::from_millis(TTL * 1000 + 200)).await;
+    let before = server.auth_stats().token_requests_total();
+    let replays_before = server.auth_stats().refresh_replays_detected;
+    let (ok, took) = eight_processes(server, &store).await;
+    let token_requests = server.auth_stats().token_requests_total() - before;
+    let replays = server.auth_stats().refresh_replays_detected - replays_before;
+    let before = oauth_requests(server);
+    let c = client_with(server, choice).await;
+    c.call_tool("echo", json!({"text": "warm"}))
+        .await
+        .expect("call");
+    let warm = oauth_requests(server) - before;
+    c.close().await.ok();
+    Some(format!(
+        "| 8 processes sharing a Redis store, expired token      | {token_requests:>8} |    1 |\n\
+         | warm start from Redis (another host signed in)         | {warm:>8} |    0 |\n\
+         \n(Redis: {ok}/8 processes served, the last after {} ms; {replays} replays)",
+        took.as_millis()
+    ))
 }
 
 fn main() {
@@ -101,33 +231,7 @@ fn main() {
         // 2. Eight processes sharing the file store, token expired.
         tokio::time::sleep(Duration::from_millis(TTL * 1000 + 200)).await;
         let before = server.auth_stats().token_requests_total();
-        let bin = cli_binary();
-        let mut procs = Vec::new();
-        for i in 0..8 {
-            procs.push(
-                tokio::process::Command::new(&bin)
-                    .args([
-                        "--store",
-                        &format!("file:{}", dir.display()),
-                        "--no-browser",
-                        "--timeout",
-                        "20",
-                        "call",
-                        &server.url(),
-                        "echo",
-                        "--args",
-                        &format!("{{\"text\":\"process {i}\"}}"),
-                    ])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .expect("spawn mcp-client"),
-            );
-        }
-        let mut procs_ok = 0;
-        for mut p in procs {
-            procs_ok += usize::from(p.wait().await.map(|s| s.success()).unwrap_or(false));
-        }
+        let (procs_ok, _) = eight_processes(&server, &format!("file:{}", dir.display())).await;
         let eight_processes = server.auth_stats().token_requests_total() - before;
         let replays = server.auth_stats().refresh_replays_detected;
 
@@ -138,6 +242,7 @@ fn main() {
         let warm = oauth_requests(&server) - before;
         c.close().await.ok();
         let _ = std::fs::remove_dir_all(&dir);
+        let redis = redis_rows(&server).await;
 
         println!("\nOAuth requests where a naive client makes many (goal in brackets)");
         println!("| situation                                              | requests | goal |");
@@ -149,9 +254,15 @@ fn main() {
             "| 8 processes sharing a file store, expired token        | {eight_processes:>8} |    1 |"
         );
         println!("| warm restart with a valid stored token                 | {warm:>8} |    0 |");
+        let redis = redis.unwrap_or_else(|| "\n(no redis-server: no Redis rows)".into());
+        let (rows, note) = redis.split_once("\n\n").unwrap_or(("", redis.as_str()));
+        if !rows.is_empty() {
+            println!("{rows}");
+        }
         println!(
             "\n({ok}/1000 calls and {procs_ok}/8 processes succeeded; {replays} refresh-token replays seen by the server)"
         );
+        println!("{}", note.trim_start_matches('\n'));
         server.shutdown().await;
     });
 }

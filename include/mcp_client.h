@@ -501,6 +501,17 @@ mcp_result mcp_options_set_store(struct mcp_options *options,
                                  const char *dir,
                                  struct mcp_error **error_out);
 
+// OAuth: where credentials are kept, by name, as the CLI's `--store` and `MCP_CLIENT_STORE`
+// take it: `auto`, `keyring`, `kernel-keyring`, `file`, `file:<dir>`, `memory`, or a Redis URL
+// (`redis://[user:password@]host:port/db`, `rediss://` for TLS) shared by hosts on many
+// machines, with the store's settings as query parameters (`prefix`, `lease_ms`,
+// `timeout_ms`, `lock_wait_ms`, `fallback`, `key_file`; see docs/auth.md). A name or URL that
+// cannot be used is refused here, saying why (never echoing a password). Replaces custom
+// store callbacks set earlier.
+mcp_result mcp_options_set_store_url(struct mcp_options *options,
+                                     const char *store,
+                                     struct mcp_error **error_out);
+
 // OAuth: a store of the host's own, as three callbacks sharing `user_data`. All three
 // NULL: back to the default store. On success the options own `user_data`: `user_data_free`
 // (may be NULL) runs once, when these options and every client made from them are freed (or

@@ -369,6 +369,12 @@ type OAuth struct {
 	// StoreFile.
 	Store    StoreKind
 	StoreDir string
+	// StoreURL names the store as the CLI's --store does, instead of Store: "file:<dir>",
+	// "memory", … or a Redis URL shared by hosts on many machines
+	// ("redis://[user:password@]host:port/db", "rediss://" for TLS; settings as query
+	// parameters: prefix, lease_ms, timeout_ms, lock_wait_ms, fallback, key_file). A refresh
+	// is then single-flight across every host sharing it. See docs/auth.md.
+	StoreURL string
 	// CredentialStore is a store of your own instead of Store.
 	CredentialStore CredentialStore
 	// Presenter shows the authorization URL (nil: the system browser).
@@ -400,6 +406,9 @@ func (b *builder) oauth(cfg OAuth) error {
 	}
 	if cfg.CredentialStore != nil && (cfg.Store != StoreAuto || cfg.StoreDir != "") {
 		return goError(op, CodeInvalidArgument, "OAuth.CredentialStore and OAuth.Store exclude each other")
+	}
+	if cfg.StoreURL != "" && (cfg.CredentialStore != nil || cfg.Store != StoreAuto || cfg.StoreDir != "") {
+		return goError(op, CodeInvalidArgument, "OAuth.StoreURL excludes OAuth.Store, OAuth.StoreDir and OAuth.CredentialStore")
 	}
 	if cfg.RedirectPort < 0 || cfg.RedirectPort > 65535 {
 		return goError(op, CodeInvalidArgument, "OAuth.RedirectPort %d is not a port", cfg.RedirectPort)
@@ -496,6 +505,12 @@ func (b *builder) oauth(cfg OAuth) error {
 				return C.mcp_options_set_store_callbacks(b.o, C.mcp_store_load_fn(C.mcpgo_store_load),
 					C.mcp_store_save_fn(C.mcpgo_store_save), C.mcp_store_remove_fn(C.mcpgo_store_remove),
 					ud, C.mcp_free_fn(C.mcpgo_free), e)
+			})
+		})
+	case cfg.StoreURL != "":
+		add(func() error {
+			return b.set("OAuth store", []string{cfg.StoreURL}, func(a []*C.char, e **C.mcp_error) C.mcp_result {
+				return C.mcp_options_set_store_url(b.o, a[0], e)
 			})
 		})
 	case cfg.Store != StoreAuto || cfg.StoreDir != "":

@@ -761,6 +761,30 @@ pub unsafe extern "C" fn mcp_options_set_store(
     })
 }
 
+/// OAuth: where credentials are kept, by name, as the CLI's `--store` and `MCP_CLIENT_STORE`
+/// take it: `auto`, `keyring`, `kernel-keyring`, `file`, `file:<dir>`, `memory`, or a Redis URL
+/// (`redis://[user:password@]host:port/db`, `rediss://` for TLS) shared by hosts on many
+/// machines, with the store's settings as query parameters (`prefix`, `lease_ms`,
+/// `timeout_ms`, `lock_wait_ms`, `fallback`, `key_file`; see docs/auth.md). A name or URL that
+/// cannot be used is refused here, saying why (never echoing a password). Replaces custom
+/// store callbacks set earlier.
+#[no_mangle]
+pub unsafe extern "C" fn mcp_options_set_store_url(
+    options: *mut mcp_options,
+    store: *const c_char,
+    error_out: *mut *mut mcp_error,
+) -> mcp_result {
+    set(options, error_out, |o| {
+        // SAFETY: a C string argument.
+        let store = unsafe { str_arg(store, "store") }?;
+        let choice =
+            StoreChoice::parse_checked(store).map_err(|e| Failure::invalid(e.to_string()))?;
+        o.store = StoreSetting::Choice(choice);
+        o.oauth_option("store");
+        Ok(())
+    })
+}
+
 /// OAuth: a store of the host's own, as three callbacks sharing `user_data`. All three
 /// NULL: back to the default store. On success the options own `user_data`: `user_data_free`
 /// (may be NULL) runs once, when these options and every client made from them are freed (or

@@ -102,7 +102,9 @@ pub(crate) struct OAuthArgs {
     #[arg(long, global = true, value_name = "SECS", default_value_t = 300)]
     sign_in_timeout: u64,
     /// Where credentials are kept: keyring (default, with a file fallback), file, file:DIR,
-    /// kernel-keyring, memory. MCP_CLIENT_STORE overrides it.
+    /// kernel-keyring, memory, or redis://[USER:PASSWORD@]HOST:PORT/DB (rediss:// for TLS;
+    /// shared by hosts on many machines; settings as query parameters: prefix, lease_ms,
+    /// timeout_ms, lock_wait_ms, fallback, key_file). MCP_CLIENT_STORE overrides it.
     #[arg(long, global = true, value_name = "STORE")]
     store: Option<String>,
 }
@@ -257,6 +259,13 @@ impl Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.global.verbose);
+    // A store that cannot work is refused before anything runs (clap would echo the value,
+    // and a Redis URL may hold a password).
+    let store = cli.global.oauth.store.as_deref();
+    if let Some(Err(e)) = store.map(mcp_client::store::StoreChoice::parse_checked) {
+        eprintln!("mcp-client: error: --store: {e}");
+        return ExitCode::from(2);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

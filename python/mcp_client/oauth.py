@@ -93,7 +93,9 @@ class OAuth:
       callable `(url, redirect_uri) -> Optional[str]`.
     - `device_display`: shows a device-flow code, `(DeviceCode) -> None` (default: stderr).
     - `store`: "auto" (the OS keyring, else a private file), "keyring", "file", "file:<dir>",
-      "memory", "kernel-keyring", or your own `CredentialStore`.
+      "memory", "kernel-keyring", a Redis URL shared by hosts on many machines
+      ("redis://[user:password@]host:port/db?prefix=...", "rediss://" for TLS; one refresh per
+      expiry across all of them: see docs/auth.md), or your own `CredentialStore`.
     - `on_event`: receives each `AuthEvent` (sign-in needed, signed in, refreshed, ...).
     - `client_id`/`client_secret`: a pre-registered client (else a client ID metadata document
       at `client_metadata_url`, else dynamic registration).

@@ -235,11 +235,7 @@ fn store(o: &Bound<'_, PyDict>) -> PyResult<StoreChoice> {
         return Ok(StoreChoice::Auto);
     };
     if let Ok(name) = v.extract::<String>() {
-        return StoreChoice::parse(&name).ok_or_else(|| {
-            invalid(format!(
-                "unknown store `{name}` (auto, keyring, kernel-keyring, file, file:<dir>, memory)"
-            ))
-        });
+        return StoreChoice::parse_checked(&name).map_err(|e| invalid(e.to_string()));
     }
     for m in ["load", "save", "delete"] {
         if !v.hasattr(m)? {

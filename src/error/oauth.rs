@@ -157,6 +157,15 @@ pub enum OAuthError {
     /// The configuration cannot work.
     #[error("OAuth configuration: {0}")]
     Config(String),
+    /// The credential store failed where going on without it is not safe: a store many
+    /// hosts share (Redis) that is unreachable, too slow, or whose refresh lock cannot be had.
+    #[error("credential store {store} unavailable: {reason}")]
+    StoreUnavailable {
+        /// The store (never with a password).
+        store: String,
+        /// What failed.
+        reason: String,
+    },
 }
 
 fn describe(d: &Option<String>) -> String {

@@ -21,7 +21,7 @@ use crate::oauth::registration::Registration;
 use crate::oauth::stored::{self, StoredCredential, StoredTokens};
 use crate::oauth::token::TokenSet;
 use crate::secret::Secret;
-use crate::store::{MemoryStore, OpenedStore, StoreChoice, StoreLock};
+use crate::store::{MemoryStore, OpenedStore, Saved, StoreChoice, StoreError, StoreLock};
 
 /// What is known about the server, its authorization server and the client there.
 #[derive(Default)]
@@ -149,6 +149,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A store failure the engine cannot go on without, as an OAuth error.
+fn unavailable(e: StoreError) -> OAuthError {
+    match e {
+        StoreError::Unavailable { store, reason } => OAuthError::StoreUnavailable { store, reason },
+        other => OAuthError::StoreUnavailable {
+            store: "credential store".into(),
+            reason: other.to_string(),
+        },
+    }
+}
+
 impl Credentials {
     pub(crate) fn new(
         key: String,
@@ -244,27 +255,38 @@ impl Credentials {
 
     /// The store's name (opens it, quietly).
     pub(crate) fn store_name(&self) -> String {
-        self.opened().store.name()
+        match self.opened() {
+            Ok(o) => o.store.name(),
+            Err(OAuthError::StoreUnavailable { store, .. }) => store,
+            Err(e) => e.to_string(),
+        }
     }
 
-    fn opened(&self) -> &OpenedStore {
-        self.store.get_or_init(|| {
-            // Said when a credential first uses it (`announce`), like any fallback.
-            self.choice
-                .open_with_reason()
-                .unwrap_or_else(|e| OpenedStore {
-                    store: Arc::new(MemoryStore::default()),
-                    fallback: Some(format!("credential store unusable ({e})")),
-                })
-        })
+    /// The store, opened on first use. A local store that cannot be opened is replaced by
+    /// memory (said once, when a credential first uses it); a store the engine cannot do
+    /// without (Redis, without a configured fallback) is an error, and is tried again on the
+    /// next use.
+    fn opened(&self) -> Result<&OpenedStore, OAuthError> {
+        if let Some(o) = self.store.get() {
+            return Ok(o);
+        }
+        let opened = match self.choice.open_with_reason() {
+            Ok(o) => o,
+            Err(e @ StoreError::Unavailable { .. }) => return Err(unavailable(e)),
+            Err(e) => OpenedStore {
+                store: Arc::new(MemoryStore::default()),
+                fallback: Some(format!("credential store unusable ({e})")),
+            },
+        };
+        Ok(self.store.get_or_init(|| opened))
     }
 
     /// Say which store holds the credentials, once: when one is first loaded or saved.
     fn announce(&self) {
+        let Ok(opened) = self.opened() else { return };
         if self.announced.swap(true, Ordering::AcqRel) {
             return;
         }
-        let opened = self.opened();
         let event = AuthEvent::StoreSelected {
             server: self.key.clone(),
             store: opened.store.name(),
@@ -277,34 +299,42 @@ impl Credentials {
         self.events.emit(event);
     }
 
-    /// Read the stored entry once, before the first use.
-    pub(crate) fn ensure_loaded(&self) {
-        if self.loaded.swap(true, Ordering::AcqRel) {
-            return;
+    /// Read the stored entry once, before the first use. A store the engine cannot do
+    /// without that fails is an error (and read again next time).
+    pub(crate) fn ensure_loaded(&self) -> Result<(), OAuthError> {
+        if self.loaded.load(Ordering::Acquire) {
+            return Ok(());
         }
-        match self.read_stored() {
+        let stored = self.read_stored()?;
+        if self.loaded.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        match stored {
             Some(c) => {
                 self.adopt(c, true);
             }
             None => tracing::debug!(server = %self.key, "no stored credential"),
         }
+        Ok(())
     }
 
-    /// The stored entry, if there is a readable one.
-    pub(crate) fn read_stored(&self) -> Option<StoredCredential> {
-        let store = &self.opened().store;
+    /// The stored entry, if there is a readable one. Only a store the engine cannot do
+    /// without fails here; another store's failure is logged and reads as no entry.
+    pub(crate) fn read_stored(&self) -> Result<Option<StoredCredential>, OAuthError> {
+        let store = &self.opened()?.store;
         match crate::runtime::blocking(|| store.load(&self.key)) {
             Ok(Some(raw)) => {
                 let c = stored::decode(&self.key, &raw);
                 if c.is_some() {
                     self.announce();
                 }
-                c
+                Ok(c)
             }
-            Ok(None) => None,
+            Ok(None) => Ok(None),
+            Err(e) if store.required() => Err(unavailable(e)),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the stored credential; signing in afresh");
-                None
+                Ok(None)
             }
         }
     }
@@ -361,9 +391,9 @@ impl Credentials {
 
     /// Another process may have refreshed: use its tokens when they differ from ours and are
     /// still good for `margin_secs`. Returns whether it did.
-    pub(crate) fn adopt_newer_tokens(&self, margin_secs: u64) -> bool {
-        let Some(c) = self.read_stored() else {
-            return false;
+    pub(crate) fn adopt_newer_tokens(&self, margin_secs: u64) -> Result<bool, OAuthError> {
+        let Some(c) = self.read_stored()? else {
+            return Ok(false);
         };
         let (ours, generation) = {
             let h = self.held();
@@ -380,17 +410,17 @@ impl Credentials {
                 && !t.tokens.due_for_refresh(margin_secs)
         });
         let Some(expires_at) = theirs.map(|t| t.tokens.expires_at) else {
-            return false;
+            return Ok(false);
         };
         if !self.adopt(c, false) {
-            return false;
+            return Ok(false);
         }
         tracing::debug!("adopted a token another process refreshed");
         self.events.emit(AuthEvent::TokenAdopted {
             server: self.key.clone(),
             expires_at,
         });
-        true
+        Ok(true)
     }
 
     /// Keep new tokens from the issuer in use and save them.
@@ -413,13 +443,18 @@ impl Credentials {
     /// Write the current state to the store (failures are logged, never fatal: the session
     /// goes on with the credentials in memory).
     pub(crate) fn persist(&self) {
+        let Ok(opened) = self.opened() else {
+            tracing::warn!(store = %self.store_name(), "cannot save the credential: the store is unavailable; it lasts only for this session");
+            return;
+        };
+        let store = opened.store.clone();
         // Under the cross-process lock: read, merge, write, with nobody writing in between.
         let _lock = self.lock_for_save();
         // Another process may have written since this one last read or wrote the entry:
         // unless our tokens changed since, its tokens are newer than ours (a rotated refresh
         // token must not be overwritten with the one it replaced). Take them, then write
         // with a generation past both.
-        if let Some(stored) = self.read_stored() {
+        if let Ok(Some(stored)) = self.read_stored() {
             let (behind, unchanged) = {
                 let h = self.held();
                 (stored.generation > h.generation, !h.tokens_changed)
@@ -434,15 +469,51 @@ impl Credentials {
             }
         }
         let cred = self.snapshot();
-        match serde_json::to_string(&cred) {
-            Ok(raw) => match crate::runtime::blocking(|| self.opened().store.save(&self.key, &raw))
-            {
-                Ok(()) => self.announce(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot save the credential; it lasts only for this session")
-                }
-            },
-            Err(e) => tracing::warn!(error = %e, "cannot encode the credential"),
+        let raw = match serde_json::to_string(&cred) {
+            Ok(raw) => raw,
+            Err(e) => return tracing::warn!(error = %e, "cannot encode the credential"),
+        };
+        let saved =
+            crate::runtime::blocking(|| store.save_versioned(&self.key, &raw, cred.generation));
+        match saved {
+            Ok(Saved::Written) => self.announce(),
+            Ok(Saved::Stale { stored }) => self.lost_write(stored, &*store),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot save the credential; it lasts only for this session")
+            }
+        }
+    }
+
+    /// The store refused our write: it holds a later generation. A readable entry was written
+    /// by another process that could not wait for the lock: theirs stands, and we take its
+    /// tokens. One that reads as absent (damaged, or plaintext where entries are sealed) is
+    /// replaced, written once more past its generation.
+    fn lost_write(&self, stored: u64, store: &dyn crate::store::CredentialStore) {
+        if let Ok(Some(c)) = self.read_stored() {
+            tracing::warn!(
+                store = %store.name(),
+                stored,
+                "another process saved a newer credential meanwhile; using it instead of overwriting it"
+            );
+            self.adopt(c, false);
+            return;
+        }
+        self.held().generation = stored;
+        let cred = self.snapshot();
+        let written = serde_json::to_string(&cred)
+            .map_err(|e| e.to_string())
+            .and_then(|raw| {
+                crate::runtime::blocking(|| store.save_versioned(&self.key, &raw, cred.generation))
+                    .map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(Saved::Written) => self.announce(),
+            Ok(Saved::Stale { .. }) => tracing::warn!(
+                "the stored credential keeps changing; this one lasts only for this session"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot save the credential; it lasts only for this session")
+            }
         }
     }
 
@@ -482,22 +553,32 @@ impl Credentials {
     /// Take the cross-process lock for this server's entry (off the async threads: it may
     /// wait, a bounded time, for another process's refresh). Held without a file lock when
     /// that cannot be had (said in the log).
-    pub(crate) async fn cross_process_lock(&self) -> CrossProcessLock<'_> {
-        let store = self.opened().store.clone();
+    /// A store the engine cannot do without (Redis) fails instead: refreshing without the
+    /// lock there could use a refresh token another host is using.
+    pub(crate) async fn cross_process_lock(&self) -> Result<CrossProcessLock<'_>, OAuthError> {
+        let store = self.opened()?.store.clone();
+        let required = store.required();
         let key = self.key.clone();
         let file = match tokio::task::spawn_blocking(move || store.lock(&key)).await {
             Ok(Ok(l)) => Some(l),
+            Ok(Err(e)) if required => return Err(unavailable(e)),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "cannot take the credential lock; going on without it");
                 None
             }
+            Err(_) if required => {
+                return Err(OAuthError::StoreUnavailable {
+                    store: self.store_name(),
+                    reason: "taking the refresh lock failed".into(),
+                })
+            }
             Err(_) => None,
         };
         self.xlocks.fetch_add(1, Ordering::AcqRel);
-        CrossProcessLock {
+        Ok(CrossProcessLock {
             _lock: file,
             creds: self,
-        }
+        })
     }
 
     /// The lock for a save: none when this engine already holds it, else taken here (a
@@ -506,7 +587,7 @@ impl Credentials {
         if self.xlocks.load(Ordering::Acquire) > 0 {
             return None;
         }
-        let store = &self.opened().store;
+        let store = &self.opened().ok()?.store;
         match crate::runtime::blocking(|| store.lock(&self.key)) {
             Ok(l) => Some(l),
             Err(e) => {
@@ -518,7 +599,10 @@ impl Credentials {
 
     /// Delete the stored entry (failures logged).
     pub(crate) fn delete_stored(&self) {
-        if let Err(e) = crate::runtime::blocking(|| self.opened().store.delete(&self.key)) {
+        let deleted = self.opened().map_err(|e| e.to_string()).and_then(|o| {
+            crate::runtime::blocking(|| o.store.delete(&self.key)).map_err(|e| e.to_string())
+        });
+        if let Err(e) = deleted {
             tracing::warn!(error = %e, "cannot delete the stored credential");
         }
     }

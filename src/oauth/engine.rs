@@ -142,7 +142,7 @@ impl OAuthEngine {
 
     /// Authorize now, without waiting for a 401 (discovery through the well-known URLs).
     pub async fn authorize(&self) -> Result<(), OAuthError> {
-        self.creds.ensure_loaded();
+        self.creds.ensure_loaded()?;
         let _flight = self.flight.lock().await;
         let info = ChallengeInfo::default();
         self.discover(&info).await?;
@@ -153,7 +153,7 @@ impl OAuthEngine {
     /// the stored entry. Local deletion happens even when revocation fails (that error is
     /// returned after).
     pub async fn logout(&self) -> Result<(), OAuthError> {
-        self.creds.ensure_loaded();
+        self.creds.ensure_loaded()?;
         let _flight = self.flight.lock().await;
         let (meta, reg, tokens) = {
             let h = self.creds.held();
@@ -195,7 +195,7 @@ impl OAuthEngine {
                 crate::redact::redact_url(request.url)
             )));
         }
-        self.creds.ensure_loaded();
+        self.creds.ensure_loaded()?;
         let margin = self.cfg.refresh_margin.as_secs();
         let expiring = self
             .creds
@@ -208,9 +208,18 @@ impl OAuthEngine {
             let _flight = self.flight.lock().await;
             // Another task may have refreshed (or failed to) while we waited: its outcome
             // stands for this request too.
-            if self.creds.current_header() == header && self.attempts.failed_since(seen).is_none() {
+            let failed = self.attempts.failed_since(seen);
+            if let Some(e @ OAuthError::StoreUnavailable { .. }) = failed {
+                // The store this engine cannot do without just failed: the same answer.
+                return Err(e);
+            }
+            if self.creds.current_header() == header && failed.is_none() {
                 let outcome = self.refresh().await;
                 self.attempts.record(&outcome);
+                if let Err(e @ OAuthError::StoreUnavailable { .. }) = outcome {
+                    // Going on could mean signing in again on every host: say so instead.
+                    return Err(e);
+                }
                 if let Err(e) = outcome {
                     tracing::info!(error = %e, "refreshing the access token ahead of expiry failed");
                     // Keep going with the old token; a 401 will lead to a new authorization.
@@ -224,10 +233,10 @@ impl OAuthEngine {
     /// others wait and adopt its result; an `invalid_grant` never deletes a credential newer
     /// than the one that failed.
     async fn refresh(&self) -> Result<(), OAuthError> {
-        let _xlock = self.creds.cross_process_lock().await;
+        let _xlock = self.creds.cross_process_lock().await?;
         if self
             .creds
-            .adopt_newer_tokens(self.cfg.refresh_margin.as_secs())
+            .adopt_newer_tokens(self.cfg.refresh_margin.as_secs())?
         {
             return Ok(());
         }
@@ -283,7 +292,7 @@ impl OAuthEngine {
     /// these very tokens. A newer credential another process saved is adopted instead
     /// (returns true).
     fn on_invalid_grant(&self, rt: &crate::secret::Secret) -> bool {
-        let stored = self.creds.read_stored();
+        let stored = self.creds.read_stored().ok().flatten();
         let newer = stored
             .as_ref()
             .and_then(|c| c.tokens.as_ref())
@@ -300,7 +309,7 @@ impl OAuthEngine {
 
     /// Handle a refusal; `Ok(true)`: retry the request.
     async fn handle(&self, ch: &Challenge) -> Result<bool, OAuthError> {
-        self.creds.ensure_loaded();
+        self.creds.ensure_loaded()?;
         let info = ChallengeInfo::from_headers(ch.www_authenticate.iter().map(String::as_str));
         if policy::is_nonce_demand(&info) {
             if let (Some(k), Some(n)) = (self.creds.dpop_key(), dpop::nonce_from(&ch.headers)) {
@@ -370,6 +379,7 @@ impl OAuthEngine {
         if have_refresh && sent_token {
             match self.refresh().await {
                 Ok(()) => return Ok(()),
+                Err(e @ OAuthError::StoreUnavailable { .. }) => return Err(e),
                 Err(e) => {
                     tracing::info!(error = %e, "refresh failed; authorizing again");
                     let issuer = self.creds.held().issuer().unwrap_or_default().to_owned();

@@ -15,7 +15,7 @@ impl OAuthEngine {
     /// register with `redirect_uri`, and return the URL to send the user to.
     pub async fn begin_authorization(&self, redirect_uri: &Url) -> Result<Url, OAuthError> {
         authorize::check_redirect_uri(redirect_uri)?;
-        self.creds.ensure_loaded();
+        self.creds.ensure_loaded()?;
         let _flight = self.flight.lock().await;
         let info = ChallengeInfo::default();
         self.discover(&info).await?;

@@ -171,7 +171,7 @@ pub(crate) fn lock_file_within(
         std::thread::sleep(pause);
         pause = (pause * 2).min(std::time::Duration::from_millis(100));
     }
-    Ok(StoreLock { _file: Some(f) })
+    Ok(StoreLock::holding(f))
 }
 
 impl CredentialStore for FileStore {

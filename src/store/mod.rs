@@ -1,6 +1,7 @@
-//! Where OAuth credentials live between runs: the OS keyring, a private file, memory, or a
-//! store of the host's own; and the cross-process lock that makes a refresh single-flight
-//! across processes sharing one store.
+//! Where OAuth credentials live between runs: the OS keyring, a private file, memory, Redis
+//! (shared by hosts on many machines; cargo feature `redis`), or a store of the host's own; and
+//! the cross-process lock that makes a refresh single-flight across processes sharing one
+//! store.
 //!
 //! A store only moves text: one entry per key. What an entry holds and how it is read
 //! (`crate::oauth::stored`) is the OAuth engine's business.
@@ -10,6 +11,10 @@ mod fallback;
 mod file;
 mod keyring_store;
 mod memory;
+mod redis_options;
+#[cfg(feature = "redis")]
+mod redis_store;
+mod seal;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,9 +22,13 @@ use std::sync::Arc;
 pub use file::FileStore;
 pub use keyring_store::{KeyringBackend, KeyringStore};
 pub use memory::MemoryStore;
+pub use redis_options::RedisOptions;
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
+pub use seal::{SealKey, KEY_ENV, KEY_FILE_ENV};
 
 /// The environment variable operators use to override the store: `keyring`, `file`,
-/// `kernel-keyring`, `memory`, or `file:<dir>`.
+/// `kernel-keyring`, `memory`, `file:<dir>`, or a `redis://` / `rediss://` URL.
 pub const STORE_ENV: &str = "MCP_CLIENT_STORE";
 
 /// Why the store failed.
@@ -40,6 +49,29 @@ pub enum StoreError {
     /// The host's store failed.
     #[error("credential store: {0}")]
     Custom(String),
+    /// A store the engine cannot do without (Redis) is unreachable, too slow, or misconfigured.
+    #[error("credential store {store} unavailable: {reason}")]
+    Unavailable {
+        /// The store, as `name()` shows it (never with a password).
+        store: String,
+        /// What failed.
+        reason: String,
+    },
+    /// Entry encryption: a bad or missing key, or an entry that does not decrypt.
+    #[error("credential encryption: {0}")]
+    Encryption(String),
+}
+
+/// What [`CredentialStore::save_versioned`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// The entry was written.
+    Written,
+    /// Refused: the stored entry is at this generation, the same as or past the one offered.
+    Stale {
+        /// The stored entry's generation.
+        stored: u64,
+    },
 }
 
 /// A store of credentials. Calls block (a file, a keyring that may wait for the user to
@@ -50,6 +82,17 @@ pub trait CredentialStore: Send + Sync + 'static {
     fn load(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Replace the entry for `key`.
     fn save(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Replace the entry for `key` with `value`, the entry's `generation`, unless the store
+    /// holds that generation or a later one already (then nothing is written). Stores that
+    /// keep no generation write it (the default).
+    fn save_versioned(
+        &self,
+        key: &str,
+        value: &str,
+        _generation: u64,
+    ) -> Result<Saved, StoreError> {
+        self.save(key, value).map(|()| Saved::Written)
+    }
     /// Remove the entry for `key` (absent is fine).
     fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Take the cross-process lock for `key`, waiting for it; released when the guard drops.
@@ -63,17 +106,32 @@ pub trait CredentialStore: Send + Sync + 'static {
     fn keys(&self) -> Result<Option<Vec<String>>, StoreError> {
         Ok(None)
     }
+    /// Whether the engine must stop when this store fails, rather than go on with what it
+    /// holds in memory: true for a store many hosts share (Redis), where a host refreshing
+    /// without the lock, or signing in without the stored credential, could use a refresh
+    /// token twice and have the whole grant revoked.
+    fn required(&self) -> bool {
+        false
+    }
 }
 
-/// A held cross-process lock.
+/// A held cross-process lock: whatever keeps it held (a locked file, a lease), released when
+/// dropped.
 pub struct StoreLock {
-    _file: Option<std::fs::File>,
+    _held: Option<Box<dyn Send>>,
 }
 
 impl StoreLock {
     /// No lock.
     pub fn none() -> Self {
-        StoreLock { _file: None }
+        StoreLock { _held: None }
+    }
+
+    /// A lock kept as long as `held` lives.
+    pub fn holding(held: impl Send + 'static) -> Self {
+        StoreLock {
+            _held: Some(Box::new(held)),
+        }
     }
 }
 
@@ -122,6 +180,9 @@ pub enum StoreChoice {
     Memory,
     /// The host's own.
     Custom(Store),
+    /// Redis (or Valkey), shared by hosts on many machines (opening it needs the cargo
+    /// feature `redis`).
+    Redis(Box<RedisOptions>),
 }
 
 impl std::fmt::Debug for StoreChoice {
@@ -133,6 +194,7 @@ impl std::fmt::Debug for StoreChoice {
             StoreChoice::File(d) => write!(f, "File({d:?})"),
             StoreChoice::Memory => f.write_str("Memory"),
             StoreChoice::Custom(s) => write!(f, "Custom({})", s.name()),
+            StoreChoice::Redis(o) => write!(f, "Redis({})", o.shown()),
         }
     }
 }
@@ -151,15 +213,34 @@ impl StoreChoice {
     }
 
     /// Parse a store name as `MCP_CLIENT_STORE` and the CLI's `--store` take it: `auto`,
-    /// `keyring`, `kernel-keyring`, `file`, `file:<dir>`, `memory`. `None`: not a store name.
+    /// `keyring`, `kernel-keyring`, `file`, `file:<dir>`, `memory`, `redis://…`, `rediss://…`.
+    /// `None`: not a store name. A Redis URL that cannot be used still parses, and opening it
+    /// reports why (see [`StoreChoice::parse_checked`] to learn it now).
     pub fn parse(s: &str) -> Option<StoreChoice> {
-        Some(match s.trim() {
+        let s = s.trim();
+        if is_redis_url(s) {
+            return Some(StoreChoice::Redis(Box::new(
+                RedisOptions::from_url_or_error(s),
+            )));
+        }
+        Some(match s {
             "auto" | "" => StoreChoice::Auto,
             "keyring" => StoreChoice::Keyring,
             "kernel-keyring" => StoreChoice::KernelKeyring,
             "memory" => StoreChoice::Memory,
             "file" => StoreChoice::File(None),
             other => StoreChoice::File(Some(PathBuf::from(other.strip_prefix("file:")?))),
+        })
+    }
+
+    /// [`StoreChoice::parse`], with the reason when `s` is not a usable store.
+    pub fn parse_checked(s: &str) -> Result<StoreChoice, StoreError> {
+        if is_redis_url(s.trim()) {
+            return RedisOptions::from_url(s).map(|o| StoreChoice::Redis(Box::new(o)));
+        }
+        StoreChoice::parse(s).ok_or_else(|| StoreError::Unavailable {
+            store: s.trim().to_owned(),
+            reason: "not a store (auto, keyring, kernel-keyring, file, file:<dir>, memory, redis://…, rediss://…)".into(),
         })
     }
 
@@ -179,11 +260,26 @@ impl StoreChoice {
             StoreChoice::Custom(s) => StoreChoice::Custom(s.clone()),
             _ => StoreChoice::from_env().unwrap_or_else(|| self.clone()),
         };
+        if let StoreChoice::Redis(o) = &choice {
+            return open_redis(o);
+        }
+        if let StoreChoice::Auto = choice {
+            return open_auto();
+        }
+        Ok(OpenedStore {
+            store: choice.open_local()?,
+            fallback: None,
+        })
+    }
+
+    /// Open this store as it is (the environment not consulted), when it is one of this
+    /// machine's or the host's own; `Auto` means the keyring backed by the file store.
+    fn open_local(&self) -> Result<Store, StoreError> {
         let file_dir = |d: &Option<PathBuf>| d.clone().unwrap_or_else(default_dir);
-        let store: Store = match choice {
+        Ok(match self {
             StoreChoice::Memory => Arc::new(MemoryStore::default()),
-            StoreChoice::Custom(s) => s,
-            StoreChoice::File(d) => Arc::new(FileStore::new(file_dir(&d))?),
+            StoreChoice::Custom(s) => s.clone(),
+            StoreChoice::File(d) => Arc::new(FileStore::new(file_dir(d))?),
             StoreChoice::Keyring => {
                 Arc::new(KeyringStore::new(KeyringBackend::Platform, default_dir())?)
             }
@@ -191,24 +287,32 @@ impl StoreChoice {
                 KeyringBackend::KernelKeyring,
                 default_dir(),
             )?),
-            StoreChoice::Auto => match KeyringStore::new(KeyringBackend::Platform, default_dir()) {
-                // The file store behind it, when one can be had (else the keyring alone).
-                Ok(k) => match FileStore::new(default_dir()) {
-                    Ok(f) => Arc::new(fallback::KeyringOrFile::new(Arc::new(k), f)),
-                    Err(_) => Arc::new(k),
-                },
-                Err(e) => {
-                    return Ok(OpenedStore {
-                        store: Arc::new(FileStore::new(default_dir())?),
-                        fallback: Some(format!("no usable OS keyring ({e})")),
-                    })
-                }
-            },
-        };
-        Ok(OpenedStore {
-            store,
-            fallback: None,
+            StoreChoice::Auto => open_auto()?.store,
+            StoreChoice::Redis(o) => {
+                return Err(StoreError::Unavailable {
+                    store: format!("redis ({})", o.shown()),
+                    reason: "Redis cannot be its own fallback".into(),
+                })
+            }
         })
+    }
+}
+
+/// The OS keyring (backed by the file store), else the file store, saying why.
+fn open_auto() -> Result<OpenedStore, StoreError> {
+    match KeyringStore::new(KeyringBackend::Platform, default_dir()) {
+        // The file store behind it, when one can be had (else the keyring alone).
+        Ok(k) => Ok(OpenedStore {
+            store: match FileStore::new(default_dir()) {
+                Ok(f) => Arc::new(fallback::KeyringOrFile::new(Arc::new(k), f)),
+                Err(_) => Arc::new(k),
+            },
+            fallback: None,
+        }),
+        Err(e) => Ok(OpenedStore {
+            store: Arc::new(FileStore::new(default_dir())?),
+            fallback: Some(format!("no usable OS keyring ({e})")),
+        }),
     }
 }
 
@@ -218,4 +322,35 @@ pub struct OpenedStore {
     pub store: Store,
     /// Why this is a fallback rather than the store asked for (`None`: it is the one).
     pub fallback: Option<String>,
+}
+
+fn is_redis_url(s: &str) -> bool {
+    let l = s.get(..9).unwrap_or(s).to_ascii_lowercase();
+    l.starts_with("redis://") || l.starts_with("rediss://")
+}
+
+/// Open a Redis store; when Redis cannot be reached and a local fallback is configured, that
+/// store instead, with the reason (announced once, as a warning, when first used).
+fn open_redis(o: &RedisOptions) -> Result<OpenedStore, StoreError> {
+    #[cfg(feature = "redis")]
+    let opened = RedisStore::open(o).map(|s| Arc::new(s) as Store);
+    #[cfg(not(feature = "redis"))]
+    let opened: Result<Store, StoreError> = Err(StoreError::Unavailable {
+        store: format!("redis ({})", o.shown()),
+        reason: "this build has no Redis support (cargo feature `redis`)".into(),
+    });
+    match (opened, o.fallback_choice()) {
+        (Ok(store), _) => Ok(OpenedStore {
+            store,
+            fallback: None,
+        }),
+        (Err(e @ StoreError::Unavailable { .. }), Some(local)) => {
+            let local = local.open_local()?;
+            Ok(OpenedStore {
+                fallback: Some(format!("{e}; using the local store {}", local.name())),
+                store: local,
+            })
+        }
+        (Err(e), _) => Err(e),
+    }
 }

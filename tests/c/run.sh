@@ -9,6 +9,7 @@
 #   5. all three under valgrind (memcheck; test_hostile runs the subset of `--valgrind`);
 #   6. the example in examples/c, built with its Makefile through the pkg-config file made from
 #      include/mcp_client.pc.in, run against the test server.
+# A redis-server (when installed) runs beside them for test_oauth's Redis store test.
 # Ends with `c tests: N passed, M failed` (every test of every program in every mode, plus one
 # per build or run check) and exits non-zero on any failure.
 #
@@ -87,6 +88,24 @@ if ! { cargo build --quiet -p mcp-client-capi && cargo build --quiet -p mcp-test
     echo "cargo build failed"
     echo "c tests: 0 passed, 1 failed"
     exit 1
+fi
+
+# A Redis for test_oauth's store test: redis-server on a free loopback port of its own, stopped
+# on exit. Without it that test says it skipped, unless MCP_REDIS_TESTS=1 (CI) requires it.
+REDIS_PID=
+if command -v redis-server >/dev/null 2>&1; then
+    redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+        --dir "$OUT" --logfile "$OUT/redis.log" --daemonize no &
+    REDIS_PID=$!
+    trap 'kill "$REDIS_PID" 2>/dev/null' EXIT
+    for _ in $(seq 100); do
+        redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    export MCP_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+elif [ "${MCP_REDIS_TESTS:-}" = 1 ]; then
+    fail "redis-server is missing and MCP_REDIS_TESTS=1 requires it"
 fi
 
 CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -I"$ROOT/include")

@@ -485,6 +485,73 @@ static void test_client_issuer(void) {
     mcp_options_free(o);
 }
 
+/* ---- the Redis store (MCP_TEST_REDIS_URL, set by run.sh when redis-server is there) ----- */
+
+static void test_store_url_refusals(void) {
+    mcp_options *o = mcp_options_new();
+    mcp_error *err = NULL;
+    CHECK_RC(mcp_options_set_store_url(o, NULL, &err), MCP_RESULT_NULL_ARGUMENT, err);
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_RC(mcp_options_set_store_url(o, "redis://u:hunter2@127.0.0.1:1/0?lease_ms=often", &err),
+             MCP_RESULT_INVALID_ARGUMENT, err);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "lease_ms"));
+    CHECK(err != NULL && !h_contains(mcp_error_message(err), "hunter2"));
+    mcp_error_free(err);
+    err = NULL;
+    CHECK_RC(mcp_options_set_store_url(o, "cupboard", &err), MCP_RESULT_INVALID_ARGUMENT, err);
+    mcp_error_free(err);
+    CHECK_OK(mcp_options_set_store_url(o, "file:/tmp/mcp-client-c-test", NULL), NULL);
+    mcp_options_free(o);
+}
+
+static void test_redis_store(void) {
+    const char *redis = getenv("MCP_TEST_REDIS_URL");
+    if (redis == NULL || redis[0] == '\0') {
+        printf("skip redis_store: MCP_TEST_REDIS_URL is not set (no redis-server)\n");
+        return;
+    }
+    char url[512];
+    snprintf(url, sizeof url, "%s?prefix=c-test-%ld", redis, (long)getpid());
+    /* One host signs in: the credential goes to Redis. */
+    mcp_options *o = oauth_options();
+    CHECK_OK(mcp_options_set_store_url(o, url, NULL), NULL);
+    CHECK_OK(mcp_options_set_headless_presenter(o, true, NULL), NULL);
+    mcp_client *c = NULL;
+    mcp_error *err = NULL;
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
+    check_echo(c, "signed in");
+    char *status = NULL;
+    CHECK_OK(mcp_auth_status(c, &status, &err), err);
+    CHECK(h_contains(status, "\"has_token\":true"));
+    mcp_string_free(status);
+    mcp_client_free(c);
+    mcp_options_free(o);
+    /* Another starts warm from Redis: its presenter refuses, so signing in would fail. */
+    static presenter_state p;
+    memset(&p, 0, sizeof p);
+    p.refuse = 7;
+    o = oauth_options();
+    CHECK_OK(mcp_options_set_store_url(o, url, NULL), NULL);
+    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL, NULL), NULL);
+    c = NULL;
+    CHECK_OK(mcp_client_new(o, NULL, &c, &err), err);
+    check_echo(c, "warm from redis");
+    mcp_client_free(c);
+    mcp_options_free(o);
+    /* Redis where nothing listens: a clear error naming the store, no sign-in. */
+    o = oauth_options();
+    CHECK_OK(mcp_options_set_store_url(o, "redis://127.0.0.1:1/0?timeout_ms=500", NULL), NULL);
+    CHECK_OK(mcp_options_set_presenter(o, present, &p, NULL, NULL), NULL);
+    c = NULL;
+    CHECK_RC(mcp_client_new(o, NULL, &c, &err), MCP_RESULT_AUTH, err);
+    CHECK(c == NULL);
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "redis://127.0.0.1:1/0"));
+    CHECK(err != NULL && h_contains(mcp_error_message(err), "unavailable"));
+    mcp_error_free(err);
+    mcp_options_free(o);
+}
+
 int main(int argc, char **argv) {
     static const char *const args[] = {"--oauth", NULL};
     if (h_server_start(&server, args) != 0) return 2;
@@ -500,6 +567,8 @@ int main(int argc, char **argv) {
         {"device_code_callback", test_device_code_callback},
         {"enterprise_grant", test_enterprise_grant},
         {"client_issuer", test_client_issuer},
+        {"store_url_refusals", test_store_url_refusals},
+        {"redis_store", test_redis_store},
     };
     int rc = h_run(tests, sizeof tests / sizeof tests[0], argc, argv);
     h_server_stop(&server);

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod oauth;
+pub mod redis;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -21,8 +21,13 @@ pub async fn auth_server(auth: AuthOptions) -> TestServer {
 /// Sign in to `server` headlessly with a file store in `dir` (through one `echo` call), as a
 /// user would before running the CLI.
 pub async fn sign_in(server: &TestServer, dir: &Path) {
+    sign_in_to(server, StoreChoice::File(Some(dir.to_path_buf()))).await
+}
+
+/// Sign in to `server` headlessly into `store` (through one `echo` call).
+pub async fn sign_in_to(server: &TestServer, store: StoreChoice) {
     let mut cfg = OAuthConfig::default().presenter(HeadlessPresenter::new().expect("presenter"));
-    cfg.store = StoreChoice::File(Some(dir.to_path_buf()));
+    cfg.store = store;
     let c = ClientBuilder::http(&server.url())
         .expect("url")
         .oauth(cfg)

@@ -8,8 +8,9 @@
 //!
 //! `--oauth` protects `/mcp` and serves an OAuth authorization server on the
 //! same origin (defaults of `AuthOptions`); `--oauth-device`,
-//! `--oauth-dpop`, `--oauth-dpop-nonce`, `--oauth-consent` and
-//! `--token-ttl SECS` imply `--oauth` and adjust it; so do `--login USER:PASSWORD` (a login
+//! `--oauth-dpop`, `--oauth-dpop-nonce`, `--oauth-consent`, `--token-ttl SECS` and
+//! `--refresh-delay-ms N` (each refresh-token request waits N ms before its token is looked
+//! up; a client gone meanwhile has not used it) imply `--oauth` and adjust it; so do `--login USER:PASSWORD` (a login
 //! form, a session cookie and a consent page in front of every authorization, as a person
 //! meets them in a browser) and `--resource URL`,
 //! the protected resource the authorization server issues tokens for (default
@@ -28,7 +29,7 @@ use mcp_test_server::{AuthOptions, ReplyMode, ServerOptions};
 const USAGE: &str = "usage: mcp-test-server [--port N] [--sse] [--no-sessions] [--retry-ms N] \
 [--no-event-ids] [--priming] [--drop-sse-after-first-event] [--no-record] [--tasks] [--exit-on-eof] \
 [--stdio] [--oauth] [--oauth-device] [--oauth-dpop] [--oauth-dpop-nonce] [--oauth-consent] \
-[--token-ttl SECS] [--login USER:PASSWORD] [--resource URL] [--state-file PATH]";
+[--token-ttl SECS] [--refresh-delay-ms N] [--login USER:PASSWORD] [--resource URL] [--state-file PATH]";
 
 struct Args {
     opts: ServerOptions,
@@ -88,6 +89,12 @@ fn parse_args() -> Result<Args, String> {
                 let v = value("--token-ttl")?;
                 auth(&mut args.opts).access_token_ttl_secs =
                     v.parse().map_err(|_| format!("bad --token-ttl: {v}"))?;
+            }
+            "--refresh-delay-ms" => {
+                let v = value("--refresh-delay-ms")?;
+                auth(&mut args.opts).refresh_delay_ms = v
+                    .parse()
+                    .map_err(|_| format!("bad --refresh-delay-ms: {v}"))?;
             }
             "--login" => {
                 let v = value("--login")?;

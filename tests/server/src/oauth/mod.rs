@@ -209,6 +209,11 @@ pub struct AuthOptions {
     /// request (access tokens are not kept: see `oauth/persist.rs`). Run the restarted server
     /// on the same port (the issuer and resource name it). Default none.
     pub state_file: Option<PathBuf>,
+    /// A `/token` request with `grant_type=refresh_token` waits this many milliseconds before
+    /// its refresh token is looked up (it is counted in [`AuthStats::token_requests`] and the
+    /// request log at once). A client that disconnects (or is killed) during the wait has not
+    /// used its refresh token: the wait ends with the connection. Default 0.
+    pub refresh_delay_ms: u64,
     /// Behaviours of real authorization servers that clients must live with. Default none.
     pub quirks: Quirks,
 }
@@ -260,6 +265,7 @@ impl Default for AuthOptions {
             auto_approve: true,
             login: None,
             state_file: None,
+            refresh_delay_ms: 0,
             quirks: Quirks::default(),
         }
     }

@@ -35,6 +35,12 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, req: Request) -> Re
     };
     let grant_type = form.one("grant_type").ok().flatten().unwrap_or_default();
     bump(&mut auth.store().stats.token_requests, grant_type);
+    if grant_type == "refresh_token" && auth.opts.refresh_delay_ms > 0 {
+        // Nothing looked up or consumed yet. When the client goes away, hyper notices the
+        // closed connection and drops this future here: the refresh token stays unused
+        // (tests/server/tests/refresh_delay.rs).
+        tokio::time::sleep(Duration::from_millis(auth.opts.refresh_delay_ms)).await;
+    }
     let outcome = handle(auth, &parts, &form, grant_type);
     if outcome.as_ref().is_err_and(|e| e.error == "invalid_grant") {
         auth.store().stats.invalid_grants += 1;
