@@ -66,7 +66,7 @@ def test_hosts_share_one_credential_in_redis(
     # Another host starts warm from Redis: its presenter would fail the test.
     with Client(srv.url, oauth=OAuth(presenter=refuse, store=store)) as c:
         assert c.call_tool("echo", {"text": "warm"})["content"][0]["text"] == "warm"
-        assert c.auth_status().has_token
+        assert c.auth_status()["has_token"]
     assert srv.debug("auth-stats")["authorize_requests"] == 1
 
 
