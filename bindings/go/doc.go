@@ -68,7 +68,8 @@
 // WithOAuth turns on the engine: on a 401 it discovers the authorization server, registers,
 // signs in (a browser with PKCE, a Presenter of your own, the device flow, client
 // credentials, jwt-bearer or enterprise-managed authorization), keeps the tokens fresh and
-// stored (the OS keyring, a file, memory, or a CredentialStore of your own) and steps up
+// stored (the OS keyring, a file, memory, Redis shared by hosts on many machines with
+// OAuth.StoreURL, or a CredentialStore of your own) and steps up
 // scopes on 403. To sign in before connecting, make the client WithoutConnect, call
 // Authorize (or BeginAuthorization and CompleteAuthorization with your own redirect
 // handler), then Connect.

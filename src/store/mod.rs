@@ -252,9 +252,10 @@ impl StoreChoice {
     }
 
     /// Open the store, and say why it is not the one asked for: [`StoreChoice::Auto`] falls
-    /// back to the file store when the OS keyring is unusable. The caller announces the
-    /// fallback when it first uses the store for a credential, so that runs which never
-    /// need one say nothing.
+    /// back to the file store when the OS keyring is unusable, and [`StoreChoice::Redis`] to
+    /// its configured local store when Redis cannot be reached (without one, that is an
+    /// error, [`StoreError::Unavailable`]). The caller announces the fallback when it first
+    /// uses the store for a credential, so that runs which never need one say nothing.
     pub fn open_with_reason(&self) -> Result<OpenedStore, StoreError> {
         let choice = match self {
             StoreChoice::Custom(s) => StoreChoice::Custom(s.clone()),
