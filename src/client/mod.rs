@@ -156,6 +156,10 @@ impl Drop for Inner {
     }
 }
 
+/// How many times one request is sent again on a new session after the server forgot the
+/// one it was sent on.
+const MAX_SESSION_RESENDS: u32 = 3;
+
 /// An MCP client connected to one server. Cheap to clone; every clone is the same
 /// connection. Safe to use from many tasks at once: requests are multiplexed.
 #[derive(Clone)]
@@ -560,13 +564,22 @@ impl Client {
         if self.inner.stateless.load(Ordering::Acquire) {
             return stateless::request(self, method, params.into_map(method)?, opts).await;
         }
-        let generation = self.inner.generation.load(Ordering::Acquire);
-        match self.send_once(method, &params, opts).await {
-            Err(Error::SessionLost(why)) if method != "initialize" => {
-                self.reinitialize(generation, &why).await?;
-                self.send_once(method, &params, opts).await
+        // A 404 for the session means the server never took the request: it is sent again on
+        // the new session. More than once, within a bound: under load a resent request can
+        // meet the next expiry too (the server's, or another caller's re-initialisation
+        // racing ours).
+        let mut lost = 0;
+        loop {
+            let generation = self.inner.generation.load(Ordering::Acquire);
+            match self.send_once(method, &params, opts).await {
+                Err(Error::SessionLost(why))
+                    if method != "initialize" && lost < MAX_SESSION_RESENDS =>
+                {
+                    lost += 1;
+                    self.reinitialize(generation, &why).await?;
+                }
+                other => return other,
             }
-            other => other,
         }
     }
 
