@@ -21,6 +21,11 @@ use mcp_client::oauth::{HeadlessPresenter, OAuthConfig};
 use mcp_client::store::StoreChoice;
 use mcp_client::{Client, ClientBuilder};
 use mcp_test_server::{AuthOptions, ServerOptions, TestServer};
+
+// The tests' redis-server harness (self-contained: a free port, a private directory, killed on
+// drop).
+#[path = "../tests/common/redis.rs"]
+mod redis;
 use serde_json::json;
 
 const TTL: u64 = 2;
@@ -69,59 +74,6 @@ fn cli_binary() -> PathBuf {
     bin
 }
 
-/// A `redis-server` on a free loopback port, killed on drop; `None` when there is none.
-struct Redis {
-    child: std::process::Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .ok()?
-            .port();
-        let dir = std::env::temp_dir().join(format!("mcp-client-bench-redis-{port}"));
-        std::fs::create_dir_all(&dir).ok()?;
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "no", "--dir"])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let r = Redis { child, port, dir };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(r);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0?prefix=bench", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// Run `mcp-client call … echo` in 8 processes at once with `--store store`: how many
 /// succeeded, and how long until the last one was done.
 async fn eight_processes(server: &TestServer, store: &str) -> (usize, Duration) {
@@ -157,11 +109,23 @@ async fn eight_processes(server: &TestServer, store: &str) -> (usize, Duration) 
     (ok, started.elapsed())
 }
 
+/// What the Redis rows measure.
+struct RedisRows {
+    token_requests: u64,
+    warm: usize,
+    served: usize,
+    took: Duration,
+    replays: u64,
+}
+
 /// The Redis rows: 8 processes meeting an expired token, then a warm start. `None` without
 /// a redis-server.
-async fn redis_rows(server: &TestServer) -> Option<String> {
-    let redis = Redis::start()?;
-    let store = redis.url();
+async fn redis_rows(server: &TestServer) -> Option<RedisRows> {
+    if !redis::redis_available() {
+        return None;
+    }
+    let redis = redis::RedisServer::start();
+    let store = format!("{}?prefix=bench", redis.url());
     let choice = StoreChoice::parse(&store).expect("a store");
     let c = client_with(server, choice.clone()).await;
     c.call_tool("echo", json!({"text": "sign in"}))
@@ -169,24 +133,23 @@ async fn redis_rows(server: &TestServer) -> Option<String> {
         .expect("call");
     c.close().await.ok();
     tokio::time::sleep(Duration::from_millis(TTL * 1000 + 200)).await;
-    let before = server.auth_stats().token_requests_total();
-    let replays_before = server.auth_stats().refresh_replays_detected;
-    let (ok, took) = eight_processes(server, &store).await;
-    let token_requests = server.auth_stats().token_requests_total() - before;
-    let replays = server.auth_stats().refresh_replays_detected - replays_before;
-    let before = oauth_requests(server);
+    let before = server.auth_stats();
+    let (served, took) = eight_processes(server, &store).await;
+    let after = server.auth_stats();
+    let before_warm = oauth_requests(server);
     let c = client_with(server, choice).await;
     c.call_tool("echo", json!({"text": "warm"}))
         .await
         .expect("call");
-    let warm = oauth_requests(server) - before;
+    let warm = oauth_requests(server) - before_warm;
     c.close().await.ok();
-    Some(format!(
-        "| 8 processes sharing a Redis store, expired token      | {token_requests:>8} |    1 |\n\
-         | warm start from Redis (another host signed in)         | {warm:>8} |    0 |\n\
-         \n(Redis: {ok}/8 processes served, the last after {} ms; {replays} replays)",
-        took.as_millis()
-    ))
+    Some(RedisRows {
+        token_requests: after.token_requests_total() - before.token_requests_total(),
+        warm,
+        served,
+        took,
+        replays: after.refresh_replays_detected - before.refresh_replays_detected,
+    })
 }
 
 fn main() {
@@ -254,15 +217,28 @@ fn main() {
             "| 8 processes sharing a file store, expired token        | {eight_processes:>8} |    1 |"
         );
         println!("| warm restart with a valid stored token                 | {warm:>8} |    0 |");
-        let redis = redis.unwrap_or_else(|| "\n(no redis-server: no Redis rows)".into());
-        let (rows, note) = redis.split_once("\n\n").unwrap_or(("", redis.as_str()));
-        if !rows.is_empty() {
-            println!("{rows}");
+        if let Some(r) = &redis {
+            println!(
+                "| 8 processes sharing a Redis store, expired token       | {:>8} |    1 |",
+                r.token_requests
+            );
+            println!(
+                "| warm start from Redis (another host signed in)         | {:>8} |    0 |",
+                r.warm
+            );
         }
         println!(
             "\n({ok}/1000 calls and {procs_ok}/8 processes succeeded; {replays} refresh-token replays seen by the server)"
         );
-        println!("{}", note.trim_start_matches('\n'));
+        match &redis {
+            Some(r) => println!(
+                "(Redis: {}/8 processes served, the last after {} ms; {} replays)",
+                r.served,
+                r.took.as_millis(),
+                r.replays
+            ),
+            None => println!("(no redis-server: no Redis rows)"),
+        }
         server.shutdown().await;
     });
 }

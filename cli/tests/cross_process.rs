@@ -17,6 +17,33 @@ fn cli() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mcp-client"))
 }
 
+/// Run `mcp-client call URL echo` in six processes at once with `--store store` (and `extra`
+/// options), and check that each one was served.
+async fn six_processes_call(bin: &PathBuf, store: &str, server_url: &str, extra: &[&str]) {
+    let mut procs = Vec::new();
+    for i in 0..6 {
+        let text = format!("{{\"text\":\"process {i}\"}}");
+        let mut args = vec!["--store", store, "--no-browser", "--json"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["call", server_url, "echo", "--args", &text]);
+        procs.push(
+            tokio::process::Command::new(bin)
+                .args(&args)
+                .env_remove("MCP_CLIENT_STORE")
+                .output(),
+        );
+    }
+    for (i, p) in procs.into_iter().enumerate() {
+        let out = p.await.expect("run mcp-client");
+        assert!(
+            out.status.success(),
+            "process {i} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("process {i}")));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processes_sharing_a_file_store_refresh_once() {
     let bin = cli();
@@ -36,35 +63,8 @@ async fn processes_sharing_a_file_store_refresh_once() {
 
     tokio::time::sleep(Duration::from_millis(3300)).await;
     let refreshes_before = server.auth_stats().token_requests_for("refresh_token");
-    let mut procs = Vec::new();
-    for i in 0..6 {
-        procs.push(
-            tokio::process::Command::new(&bin)
-                .args([
-                    "--store",
-                    &format!("file:{}", dir.display()),
-                    "--no-browser",
-                    "--timeout",
-                    "10",
-                    "--json",
-                    "call",
-                    &server.url(),
-                    "echo",
-                    "--args",
-                    &format!("{{\"text\":\"process {i}\"}}"),
-                ])
-                .output(),
-        );
-    }
-    for (i, p) in procs.into_iter().enumerate() {
-        let out = p.await.expect("run mcp-client");
-        assert!(
-            out.status.success(),
-            "process {i} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("process {i}")));
-    }
+    let store = format!("file:{}", dir.display());
+    six_processes_call(&bin, &store, &server.url(), &["--timeout", "10"]).await;
     let stats = server.auth_stats();
     assert_eq!(
         stats.token_requests_for("refresh_token") - refreshes_before,
@@ -99,38 +99,8 @@ async fn processes_sharing_a_redis_store_refresh_once() {
     assert_eq!(server.auth_stats().authorize_requests, 1);
     tokio::time::sleep(Duration::from_millis(3300)).await;
     let refreshes_before = server.auth_stats().token_requests_for("refresh_token");
-    let mut procs = Vec::new();
-    for i in 0..6 {
-        procs.push(
-            tokio::process::Command::new(&bin)
-                .args([
-                    "--store",
-                    &store,
-                    "--no-browser",
-                    "--sign-in-timeout",
-                    "1",
-                    "--timeout",
-                    "20",
-                    "--json",
-                    "call",
-                    &server.url(),
-                    "echo",
-                    "--args",
-                    &format!("{{\"text\":\"process {i}\"}}"),
-                ])
-                .env_remove("MCP_CLIENT_STORE")
-                .output(),
-        );
-    }
-    for (i, p) in procs.into_iter().enumerate() {
-        let out = p.await.expect("run mcp-client");
-        assert!(
-            out.status.success(),
-            "process {i} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("process {i}")));
-    }
+    let extra = ["--sign-in-timeout", "1", "--timeout", "20"];
+    six_processes_call(&bin, &store, &server.url(), &extra).await;
     let stats = server.auth_stats();
     assert_eq!(
         stats.token_requests_for("refresh_token") - refreshes_before,

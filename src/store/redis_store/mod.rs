@@ -226,22 +226,19 @@ impl CredentialStore for RedisStore {
     fn load(&self, key: &str) -> Result<Option<String>, StoreError> {
         let s = &self.inner;
         let entry = s.names(key).entry;
-        let raw: redis::RedisResult<Option<String>> = {
-            let mut c = s.pool.get().map_err(|e| {
-                s.unavailable("reading the credential", format!("cannot connect ({e})"))
-            })?;
-            let r = redis::cmd("HGET").arg(&entry).arg("val").query(&mut c.con);
-            c.poisoned = r.as_ref().is_err_and(|e| e.code() != Some("WRONGTYPE"));
-            r
-        };
-        match raw {
-            Ok(Some(raw)) => s.unseal(&entry, raw),
-            Ok(None) => Ok(None),
-            Err(e) if e.code() == Some("WRONGTYPE") => {
-                tracing::warn!(store = %s.name, entry, "the credential entry is not a Redis hash; treating it as absent");
-                Ok(None)
+        let raw = s.run("reading the credential", |c| {
+            match redis::cmd("HGET").arg(&entry).arg("val").query(c) {
+                // Not a hash (a hand edit): absent, and replaced by the next write.
+                Err(e) if e.code() == Some("WRONGTYPE") => {
+                    tracing::warn!(store = %s.name, entry, "the credential entry is not a Redis hash; treating it as absent");
+                    Ok(None)
+                }
+                other => other,
             }
-            Err(e) => Err(s.unavailable("reading the credential", describe(&e))),
+        })?;
+        match raw {
+            Some(raw) => s.unseal(&entry, raw),
+            None => Ok(None),
         }
     }
 
