@@ -468,20 +468,21 @@ impl Credentials {
                 }
             }
         }
-        let cred = self.snapshot();
-        let raw = match serde_json::to_string(&cred) {
-            Ok(raw) => raw,
-            Err(e) => return tracing::warn!(error = %e, "cannot encode the credential"),
-        };
-        let saved =
-            crate::runtime::blocking(|| store.save_versioned(&self.key, &raw, cred.generation));
-        match saved {
+        match self.write_snapshot(&*store) {
             Ok(Saved::Written) => self.announce(),
             Ok(Saved::Stale { stored }) => self.lost_write(stored, &*store),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot save the credential; it lasts only for this session")
             }
         }
+    }
+
+    /// Write the current state, at the next generation, unless the store holds a later one.
+    fn write_snapshot(&self, store: &dyn crate::store::CredentialStore) -> Result<Saved, String> {
+        let cred = self.snapshot();
+        let raw = serde_json::to_string(&cred).map_err(|e| format!("cannot encode it: {e}"))?;
+        crate::runtime::blocking(|| store.save_versioned(&self.key, &raw, cred.generation))
+            .map_err(|e| e.to_string())
     }
 
     /// The store refused our write: it holds a later generation. A readable entry was written
@@ -499,14 +500,7 @@ impl Credentials {
             return;
         }
         self.held().generation = stored;
-        let cred = self.snapshot();
-        let written = serde_json::to_string(&cred)
-            .map_err(|e| e.to_string())
-            .and_then(|raw| {
-                crate::runtime::blocking(|| store.save_versioned(&self.key, &raw, cred.generation))
-                    .map_err(|e| e.to_string())
-            });
-        match written {
+        match self.write_snapshot(store) {
             Ok(Saved::Written) => self.announce(),
             Ok(Saved::Stale { .. }) => tracing::warn!(
                 "the stored credential keeps changing; this one lasts only for this session"
