@@ -41,7 +41,7 @@ mod sync;
 mod task_store;
 mod tasks;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -135,6 +135,8 @@ pub(crate) struct Shared {
     pub(crate) legacy: Mutex<HashMap<Arc<str>, Arc<Session>>>,
     /// The authorization server, when auth is on.
     pub(crate) auth: Option<oauth::AuthServer>,
+    /// Every request but `/debug/*`, counted by `METHOD /path` (see `debug.rs`).
+    pub(crate) request_counts: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Shared {
@@ -155,6 +157,7 @@ impl Shared {
             default_session,
             legacy: Mutex::new(HashMap::new()),
             auth,
+            request_counts: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -211,7 +214,13 @@ fn router(shared: Arc<Shared>) -> Router {
     if let Some(auth) = &shared.auth {
         router = router.merge(oauth::routes(auth));
     }
-    router.fallback(http::not_found).with_state(shared)
+    router
+        .fallback(http::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            debug::count_request,
+        ))
+        .with_state(shared)
 }
 
 /// Serves HTTP/1.1 connections until `token` is cancelled, then drops them all.
