@@ -60,8 +60,8 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
     })
 }
 
-/// Everything needed to build one more reqwest client like the first: the TLS configuration
-/// is made once (loading the system's roots is most of the cost of a client) and shared.
+/// Everything needed to build one more reqwest client like the first (the TLS configuration is
+/// shared: see [`crate::tls`]).
 struct Recipe {
     kind: Kind,
     connect_timeout: Duration,
@@ -92,31 +92,6 @@ impl Recipe {
             .build()
             .map_err(|e| HttpClientError(format!("cannot build the {what} client: {e}")))
     }
-}
-
-/// The TLS configuration reqwest would make itself: the platform's verifier (system roots,
-/// `SSL_CERT_FILE`) with `extra` roots, HTTP/2 or HTTP/1.1 by ALPN.
-fn tls_config(
-    extra: Vec<CertificateDer<'static>>,
-) -> Result<rustls::ClientConfig, HttpClientError> {
-    crate::runtime::install_crypto_provider();
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let verifier = if extra.is_empty() {
-        rustls_platform_verifier::Verifier::new(provider.clone())
-    } else {
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
-    }
-    .map_err(|e| HttpClientError(format!("cannot set up TLS verification: {e}")))?;
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(rustls::DEFAULT_VERSIONS)
-        .map_err(|e| HttpClientError(format!("cannot set up TLS: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(cfg)
 }
 
 struct Inner {
@@ -220,7 +195,7 @@ impl HttpSettings {
         Ok(Recipe {
             kind,
             connect_timeout: self.connect_timeout,
-            tls: tls_config(self.extra_certs()?)?,
+            tls: crate::tls::client_config(self.extra_certs()?).map_err(HttpClientError)?,
         })
     }
 

@@ -34,6 +34,7 @@ pub mod protocol;
 mod redact;
 pub mod runtime;
 pub mod secret;
+mod tls;
 // Errors, then the message layer, then transport / auth / OAuth / store, the client on top
 // (docs/architecture.md).
 pub mod auth;

@@ -208,15 +208,18 @@ pub struct HeadlessPresenter {
 impl HeadlessPresenter {
     /// A presenter with its own HTTP client (no redirects followed).
     pub fn new() -> Result<Self, OAuthError> {
-        crate::runtime::install_crypto_provider();
         // No idle pool: a sign-in may run on a calling thread's own runtime (see
         // `crate::runtime`), and a connection kept from there would belong to a runtime that
         // nobody drives once that thread is idle: a later sign-in on another thread would wait
         // on it for ever.
+        // The library's shared TLS configuration: the system's roots loaded once, and only
+        // for an https authorization server.
+        let tls = crate::tls::client_config(Vec::new()).map_err(OAuthError::Presenter)?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(0)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
+            .tls_backend_preconfigured(tls)
             .build()
             .map_err(|e| OAuthError::Presenter(e.to_string()))?;
         Ok(HeadlessPresenter { client })
