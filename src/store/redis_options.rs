@@ -243,6 +243,7 @@ impl RedisOptions {
     }
 
     /// The URL for the Redis client (with credentials), or why there is none.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn url(&self) -> Result<&url::Url, StoreError> {
         match (&self.url, &self.invalid) {
             (Some(u), None) => Ok(u),
@@ -252,6 +253,7 @@ impl RedisOptions {
     }
 
     /// The encryption key: the one given, else `key_file`'s, else the environment's.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn resolve_key(&self) -> Result<Option<Arc<SealKey>>, StoreError> {
         if let Some(k) = &self.key {
             return Ok(Some(k.clone()));
