@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# benches/compare.sh: this client against other MCP clients (issue #16; scenarios 1 and 2).
-# Builds the benchmark server and our drivers (release), the C library, the Go driver, the
+# benches/compare.sh: this client against other MCP clients (issue #16; scenarios 1 to 5).
+# Builds the benchmark server, the test server with OAuth (scenarios 3 and 4) and our drivers
+# (release), the C library, the Go driver, the
 # Python wheel in a venv of its own (target/compare/venv, with matplotlib), installs the peer
 # clients from the package registries at pinned versions (benches/compare/peers/setup.sh), then
 # runs benches/compare/compare.py with this script's arguments: it prints the tables and writes
 # docs/benchmarks.md and the charts (docs/bench-*.png, .svg).
 #   benches/compare.sh [--quick] [--repeats N] [--calls N] [--calls-inflight N] [--only NAMES]
+#                      [--scenarios 1,2,3,4,5] [--storm-calls N] [--hold 1,100]
 # Not part of the test command. Works from a clean clone (the first run takes many minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,10 @@ CARGO_TARGET_DIR=$CARGO_TARGET_DIR_COMPARE cargo build --release --quiet \
 CARGO_TARGET_DIR=$CARGO_TARGET_DIR_COMPARE cargo build --release --quiet \
   --manifest-path benches/compare/ours/rust/Cargo.toml ||
   say "the Rust driver and the floors did not build: no Rust and floor rows (and no ratios)"
+
+# The test server with its OAuth authorization server (scenarios 3 and 4), in the root workspace.
+cargo build --release --quiet -p mcp-test-server ||
+  say "the test server did not build: no scenarios 3 and 4"
 
 # The C library (libmcp_client.so for the C driver, libmcp_client.a for the Go package).
 say "building the C library (release)"

@@ -6,13 +6,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use compare_ours::{args, finish, locked_version, reply_ok, rusage, CALL_BODY, INITIALIZED_BODY, INIT_BODY};
+use compare_ours::{
+    args, finish, locked_version, reply_ok, rusage, CALL_BODY, INITIALIZED_BODY, INIT_BODY,
+};
 
 #[tokio::main]
 async fn main() {
     let a = args();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder().tcp_nodelay(true).build().expect("client");
+    let http = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .expect("client");
     let url = reqwest::Url::parse(&a.url).expect("url");
     let auth = format!("Bearer {}", a.token);
     let init = http
@@ -93,6 +98,17 @@ async fn main() {
         .header("mcp-session-id", &session)
         .send()
         .await;
-    let version = format!("reqwest {}", locked_version(include_str!("../../Cargo.lock"), "reqwest"));
-    finish("floor: reqwest loop", &version, a.calls, ok, wall, cpu1 - cpu0, lat);
+    let version = format!(
+        "reqwest {}",
+        locked_version(include_str!("../../Cargo.lock"), "reqwest")
+    );
+    finish(
+        "floor: reqwest loop",
+        &version,
+        a.calls,
+        ok,
+        wall,
+        cpu1 - cpu0,
+        lat,
+    );
 }

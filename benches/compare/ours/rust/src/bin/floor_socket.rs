@@ -20,15 +20,25 @@ impl Conn {
     fn new(host: &str) -> Conn {
         let s = TcpStream::connect(host).expect("connect");
         s.set_nodelay(true).expect("nodelay");
-        Conn { s, buf: vec![0; 64 * 1024], len: 0 }
+        Conn {
+            s,
+            buf: vec![0; 64 * 1024],
+            len: 0,
+        }
     }
 
     /// Reads one response; returns (status, session header, body).
     fn read_response(&mut self) -> std::io::Result<(u16, Option<String>, Vec<u8>)> {
         loop {
             if let Some(end) = find(&self.buf[..self.len], b"\r\n\r\n") {
-                let head = std::str::from_utf8(&self.buf[..end]).unwrap_or("").to_owned();
-                let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+                let head = std::str::from_utf8(&self.buf[..end])
+                    .unwrap_or("")
+                    .to_owned();
+                let status: u16 = head
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
                 let mut clen = 0usize;
                 let mut session = None;
                 for line in head.split("\r\n").skip(1) {
@@ -78,7 +88,9 @@ fn request(host: &str, path: &str, token: &str, session: Option<&str>, body: &st
          accept: application/json, text/event-stream\r\ncontent-type: application/json\r\n"
     );
     if let Some(s) = session {
-        r.push_str(&format!("mcp-session-id: {s}\r\nmcp-protocol-version: 2025-06-18\r\n"));
+        r.push_str(&format!(
+            "mcp-session-id: {s}\r\nmcp-protocol-version: 2025-06-18\r\n"
+        ));
     }
     r.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
     r.into_bytes()
@@ -93,11 +105,19 @@ fn main() {
     };
     let mut conns: Vec<Conn> = (0..a.inflight).map(|_| Conn::new(host)).collect();
     let c0 = &mut conns[0];
-    c0.s.write_all(&request(host, path, &a.token, None, INIT_BODY)).expect("write");
+    c0.s.write_all(&request(host, path, &a.token, None, INIT_BODY))
+        .expect("write");
     let (status, session, _) = c0.read_response().expect("initialize");
     assert_eq!(status, 200, "initialize");
     let session = session.unwrap_or_default();
-    c0.s.write_all(&request(host, path, &a.token, Some(&session), INITIALIZED_BODY)).expect("write");
+    c0.s.write_all(&request(
+        host,
+        path,
+        &a.token,
+        Some(&session),
+        INITIALIZED_BODY,
+    ))
+    .expect("write");
     c0.read_response().expect("initialized");
     let call = request(host, path, &a.token, Some(&session), CALL_BODY);
     for i in 0..a.warmup {
@@ -146,5 +166,13 @@ fn main() {
     let wall = t0.elapsed();
     let (cpu1, _) = rusage();
     drop(conns);
-    finish("floor: blocking socket", "std", a.calls, ok, wall, cpu1 - cpu0, lat);
+    finish(
+        "floor: blocking socket",
+        "std",
+        a.calls,
+        ok,
+        wall,
+        cpu1 - cpu0,
+        lat,
+    );
 }

@@ -29,6 +29,38 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::ServiceExt;
 
+/// The tuned reqwest client for K requests in flight (see above).
+fn tuned_http(k: usize) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(k.max(16) * 2)
+        .pool_idle_timeout(Duration::from_secs(300))
+        .tcp_nodelay(true)
+        .http1_only()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("reqwest client")
+}
+
+/// The tuned transport configuration for K requests in flight (see above).
+fn tuned_config(
+    config: StreamableHttpClientTransportConfig,
+    k: usize,
+) -> StreamableHttpClientTransportConfig {
+    let mut config = config.max_concurrent_requests(k.max(16));
+    config.channel_buffer_capacity = k.max(16);
+    config
+}
+
+/// Scenarios 3-5 (common.rs) with the same tuning: the tuned client for the MCP transport
+/// (under `AuthClient` with OAuth) and for rmcp's OAuth requests (`with_client`), one per
+/// client with `--hold`; K = 1 for cold/warm/hold, K = N for the storm (all N in flight).
+const FLAVOR: common::Flavor = common::Flavor {
+    name: "rmcp-tuned",
+    make_http: Some(tuned_http),
+    configure: tuned_config,
+};
+
 fn main() -> std::process::ExitCode {
     let args = common::parse_args();
     let workers = std::thread::available_parallelism()
@@ -40,19 +72,15 @@ fn main() -> std::process::ExitCode {
         .build()
         .expect("tokio runtime");
     rt.block_on(async move {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(args.inflight.max(16) * 2)
-            .pool_idle_timeout(Duration::from_secs(300))
-            .tcp_nodelay(true)
-            .http1_only()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("reqwest client");
-        let mut config = StreamableHttpClientTransportConfig::with_uri(args.url.as_str())
-            .auth_header(args.token.clone())
-            .max_concurrent_requests(args.inflight.max(16));
-        config.channel_buffer_capacity = args.inflight.max(16);
+        if args.auth.is_some() || args.hold.is_some() {
+            return common::run_mode(&FLAVOR, &args).await;
+        }
+        let http = tuned_http(args.inflight);
+        let config = tuned_config(
+            StreamableHttpClientTransportConfig::with_uri(args.url.as_str())
+                .auth_header(args.token.clone()),
+            args.inflight,
+        );
         let transport = StreamableHttpClientTransport::with_client(http, config);
         let client = match ().serve(transport).await {
             Ok(c) => c,
