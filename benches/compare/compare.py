@@ -27,6 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import auth_memory_chart
 import auth_scenarios
 import memory
 import throughput
@@ -96,8 +97,8 @@ def options() -> argparse.Namespace:
     a.hold_counts = sorted(int(x) for x in a.hold.split(",") if x.strip())
     if a.scn - {1, 2, 3, 4, 5} or not a.scn:
         ap.error("--scenarios takes numbers from 1 to 5")
-    if a.scn != {1, 2, 3, 4, 5}:
-        a.no_docs = True
+    if a.scn != {1, 2, 3, 4, 5} and Path(a.docs).resolve() == (ROOT / "docs").resolve():
+        a.no_docs = True  # docs/benchmarks.md only from a whole run (another --docs DIR is fine)
     return a
 
 
@@ -214,11 +215,14 @@ def main() -> None:
     print(body)
     if a.no_docs:
         if a.scn != {1, 2, 3, 4, 5}:
-            print("(not every scenario ran: docs/benchmarks.md left as it was)", file=sys.stderr)
+            print("(not every scenario ran: docs/benchmarks.md left as it was; --docs DIR to write "
+                  "them elsewhere)", file=sys.stderr)
         return
     docs = Path(a.docs)
     docs.mkdir(parents=True, exist_ok=True)
-    write_docs(docs, body, throughput.charts(results, drivers, docs))
+    written = throughput.charts(results, drivers, docs) if results else []
+    written += auth_memory_chart.chart(auth, mem, clients, max(a.hold_counts), docs)
+    write_docs(docs, body, written)
 
 
 def write_docs(docs: Path, body: str, written: list[str]) -> None:
@@ -262,7 +266,8 @@ def write_docs(docs: Path, body: str, written: list[str]) -> None:
     if written:
         doc += ["## Charts", ""]
         for stem, alt in (("bench-throughput", "throughput"), ("bench-latency", "latency p50/p99"),
-                          ("bench-cpu", "CPU per call")):
+                          ("bench-cpu", "CPU per call"),
+                          ("bench-auth-memory", "cold and warm start, refresh storm, memory")):
             if any(w.endswith(f"{stem}.png") for w in written):
                 doc.append(f"![{alt}]({stem}.svg)")
                 doc.append("")

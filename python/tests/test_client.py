@@ -135,6 +135,9 @@ def test_ctrl_c_interrupts_a_call_and_tells_the_server(start_server) -> None:  #
 import os, signal, threading, time
 from mcp_client import Client
 c = Client({srv.url!r})
+# Python's own Ctrl-C handler, also when started from a background job (which inherits
+# SIGINT ignored, and Python then installs no handler).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
 t0 = time.monotonic()
 try:

@@ -225,6 +225,9 @@ import os, signal, threading, time
 from mcp_client import Client
 c = Client({tasks_server.url!r})
 task = c.start_tool_task("report", {{"ms": 10000}})
+# Python's own Ctrl-C handler, also when started from a background job (which inherits
+# SIGINT ignored, and Python then installs no handler).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
 t0 = time.monotonic()
 try:
