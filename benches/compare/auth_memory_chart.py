@@ -61,7 +61,7 @@ def chart(auth: dict | None, mem: dict | None, clients: list[dict], hold_max: in
             ax.text(max(v or 0, 0.5 if form is None else 0), y, text, va="center", fontsize=7)
         if form is None:
             ax.set_xscale("log")
-            ax.set_xlim(left=0.3)  # a bar of 0 requests is drawn at 0.5
+            ax.set_xlim(0.3, 1e5)  # a bar of 0 requests is drawn at 0.5; room for the labels
         ax.set_yticks(ys, names if i % 2 == 0 else [""] * len(names), fontsize=8)
         ax.invert_yaxis()
         ax.set_title(title, fontsize=9)
