@@ -105,17 +105,10 @@ async def run_hold(a) -> tuple:
 async def run(a) -> tuple:
     errors: list = []
     async with mcp_client.AsyncClient(a.url, bearer=a.token) as c:
+        call = caller(errors)
 
         async def one() -> bool:
-            try:
-                r = await c.call_tool("echo", ARGS)
-            except Exception as e:  # noqa: BLE001 (counted and reported)
-                errors.append(e)
-                return False
-            if not check(r):
-                errors.append(f"unexpected result: {r!r}")
-                return False
-            return True
+            return await call(c)
 
         for _ in range(a.warmup):
             await one()

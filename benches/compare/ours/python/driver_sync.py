@@ -122,16 +122,10 @@ def main() -> None:
 
     with mcp_client.Client(a.url, bearer=a.token) as c:
 
+        call = caller(errors)
+
         def one() -> bool:
-            try:
-                r = c.call_tool("echo", ARGS)
-            except Exception as e:  # noqa: BLE001 (counted and reported)
-                errors.append(e)
-                return False
-            if not check(r):
-                errors.append(f"unexpected result: {r!r}")
-                return False
-            return True
+            return call(c)
 
         for _ in range(a.warmup):
             one()
